@@ -1,0 +1,1 @@
+//! Node bindings for sandvol (being built).

@@ -1,0 +1,166 @@
+//! Catalog schema and its migrations; `SCHEMA_VERSION` is stored in `PRAGMA user_version`.
+
+use crate::error::{Error, Result};
+use rusqlite::Connection;
+
+/// The schema version this build writes; older catalogs are migrated on open.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Each entry migrates from version `i` to `i + 1`; entries are never edited once released.
+const MIGRATIONS: &[&str] = &[
+    // 0 -> 1: the initial schema.
+    r#"
+    CREATE TABLE meta (
+        key          TEXT PRIMARY KEY,
+        value        TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE volumes (
+        rowid        INTEGER PRIMARY KEY AUTOINCREMENT,
+        id           TEXT NOT NULL UNIQUE,
+        name         TEXT UNIQUE,
+        kind         TEXT NOT NULL,              -- 'user' | 'scratch'
+        access_mode  TEXT NOT NULL,
+        size_limit   INTEGER,
+        config       TEXT NOT NULL,              -- JSON VolumeConfig
+        labels       TEXT NOT NULL,              -- JSON map
+        used_bytes   INTEGER NOT NULL DEFAULT 0,
+        file_count   INTEGER NOT NULL DEFAULT 0,
+        next_ino     INTEGER NOT NULL DEFAULT 2, -- 1 is the root directory
+        change_seq   INTEGER NOT NULL DEFAULT 0,
+        created_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL
+    );
+    CREATE TABLE sandboxes (
+        rowid        INTEGER PRIMARY KEY AUTOINCREMENT,
+        id           TEXT NOT NULL UNIQUE,
+        template     TEXT NOT NULL,
+        grp          TEXT,
+        state        TEXT NOT NULL,
+        labels       TEXT NOT NULL,
+        root         TEXT,
+        scratch_id   TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL
+    );
+    CREATE TABLE mounts (
+        rowid        INTEGER PRIMARY KEY AUTOINCREMENT,
+        id           TEXT NOT NULL UNIQUE,
+        volume_id    TEXT NOT NULL,
+        sandbox_id   TEXT NOT NULL,
+        mount_point  TEXT NOT NULL,
+        subpath      TEXT NOT NULL,
+        read_only    INTEGER NOT NULL,
+        config       TEXT NOT NULL,
+        state        TEXT NOT NULL,
+        bootstrap    INTEGER NOT NULL DEFAULT 0,
+        root_ino     INTEGER,                    -- the subpath directory, pinned like a bind mount
+        last_error_code    TEXT,
+        last_error_message TEXT,
+        owner_pid    INTEGER,
+        owner_start  INTEGER,
+        created_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL
+    );
+    CREATE INDEX mounts_by_volume ON mounts(volume_id, state);
+    CREATE INDEX mounts_by_sandbox ON mounts(sandbox_id, state);
+    CREATE TABLE snapshots (
+        rowid        INTEGER PRIMARY KEY AUTOINCREMENT,
+        id           TEXT NOT NULL UNIQUE,
+        volume_id    TEXT NOT NULL,
+        name         TEXT,
+        used_bytes   INTEGER NOT NULL,
+        file_count   INTEGER NOT NULL,
+        next_ino     INTEGER NOT NULL,
+        created_at   INTEGER NOT NULL,
+        UNIQUE(volume_id, name)
+    );
+    -- A file tree is owned by a volume id or a snapshot id; inode numbers are
+    -- local to their owner so a snapshot is a plain copy of rows.
+    CREATE TABLE inodes (
+        owner        TEXT NOT NULL,
+        ino          INTEGER NOT NULL,
+        kind         TEXT NOT NULL,              -- 'file' | 'dir' | 'symlink'
+        size         INTEGER NOT NULL DEFAULT 0,
+        mode         INTEGER NOT NULL,
+        version      INTEGER NOT NULL,
+        inline_data  BLOB,
+        target       TEXT,
+        atime        INTEGER NOT NULL,
+        mtime        INTEGER NOT NULL,
+        ctime        INTEGER NOT NULL,
+        PRIMARY KEY(owner, ino)
+    ) WITHOUT ROWID;
+    CREATE TABLE dentries (
+        owner        TEXT NOT NULL,
+        parent       INTEGER NOT NULL,
+        name         TEXT NOT NULL,
+        ino          INTEGER NOT NULL,
+        PRIMARY KEY(owner, parent, name)
+    ) WITHOUT ROWID;
+    CREATE INDEX dentries_by_ino ON dentries(owner, ino);
+    CREATE TABLE chunks (
+        owner        TEXT NOT NULL,
+        ino          INTEGER NOT NULL,
+        idx          INTEGER NOT NULL,
+        hash         TEXT NOT NULL,
+        len          INTEGER NOT NULL,
+        PRIMARY KEY(owner, ino, idx)
+    ) WITHOUT ROWID;
+    CREATE INDEX chunks_by_hash ON chunks(hash);
+    CREATE TABLE blocks (
+        hash         TEXT PRIMARY KEY,
+        size         INTEGER NOT NULL,
+        refcount     INTEGER NOT NULL,
+        zero_since   INTEGER                     -- when refcount last reached 0 (gc grace)
+    ) WITHOUT ROWID;
+    CREATE TABLE changes (
+        volume_id    TEXT NOT NULL,
+        seq          INTEGER NOT NULL,
+        path         TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        new_path     TEXT,
+        at           INTEGER NOT NULL,
+        PRIMARY KEY(volume_id, seq)
+    ) WITHOUT ROWID;
+    "#,
+];
+
+/// Brings a catalog up to [`SCHEMA_VERSION`], refusing one written by a newer build.
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > SCHEMA_VERSION {
+        return Err(Error::invalid_state(format!(
+            "catalog schema version {current} is newer than this build's {SCHEMA_VERSION}"
+        )));
+    }
+    for (v, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", v as i64 + 1)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_end_at_schema_version_and_are_idempotent() {
+        assert_eq!(MIGRATIONS.len() as i64, SCHEMA_VERSION);
+        let mut c = Connection::open_in_memory().unwrap();
+        migrate(&mut c).unwrap();
+        migrate(&mut c).unwrap();
+        let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn newer_catalog_is_refused() {
+        let mut c = Connection::open_in_memory().unwrap();
+        c.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        let e = migrate(&mut c).unwrap_err();
+        assert_eq!(e.code(), crate::error::ErrorCode::InvalidState);
+    }
+}

@@ -1,0 +1,226 @@
+//! The engine: one open data directory (catalog, block store, cache, staging).
+
+use crate::catalog::{Catalog, Durability};
+use crate::error::{Error, Result};
+use crate::mount::MountSession;
+use crate::path::{DEFAULT_RESERVED_PREFIXES, normalize_reserved_prefix};
+use crate::store::{BlockStore, LocalStore};
+use parking_lot::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Environment variable naming the default data directory.
+pub const HOME_ENV: &str = "SANDVOL_HOME";
+/// Data directory used when neither a path nor `$SANDVOL_HOME` is given.
+pub const DEFAULT_DATA_DIR: &str = "./sandvol-data";
+
+/// A host's own attach/detach work for a mount (bind mounts into a container,
+/// FUSE, warming a remote store); its failure fails the mount session.
+pub trait MountHook: Send + Sync {
+    /// Called while a session is mounting or remounting.
+    fn attach(&self, session: &MountSession) -> Result<()>;
+    /// Called when a session is paused or unmounted; errors are recorded, not fatal.
+    fn detach(&self, _session: &MountSession) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Options fixed when a data directory is opened.
+#[derive(Clone)]
+pub struct EngineOptions {
+    /// Largest chunk of a file stored as one block (default 4 MiB; fixed per data directory).
+    pub block_size: u64,
+    /// Files up to this size live inline in the catalog (default 4 KiB).
+    pub inline_threshold: u64,
+    /// What an acknowledged write survives.
+    pub durability: Durability,
+    /// Mount points at or under these prefixes are refused.
+    pub reserved_prefixes: Vec<String>,
+    /// Host work run when mounts attach and detach.
+    pub mount_hook: Option<Arc<dyn MountHook>>,
+    /// Block store backend; `None` means the local `blocks/` directory.
+    pub store: Option<Arc<dyn BlockStore>>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            block_size: 4 << 20,
+            inline_threshold: 4096,
+            durability: Durability::Process,
+            reserved_prefixes: DEFAULT_RESERVED_PREFIXES.iter().map(|s| s.to_string()).collect(),
+            mount_hook: None,
+            store: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for EngineOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineOptions")
+            .field("block_size", &self.block_size)
+            .field("inline_threshold", &self.inline_threshold)
+            .field("durability", &self.durability)
+            .field("reserved_prefixes", &self.reserved_prefixes)
+            .field("mount_hook", &self.mount_hook.is_some())
+            .field("store", &self.store.is_some())
+            .finish()
+    }
+}
+
+pub(crate) struct Inner {
+    pub dir: PathBuf,
+    pub opts: EngineOptions,
+    pub catalog: Catalog,
+    pub store: Arc<dyn BlockStore>,
+    runtime: Mutex<Option<tokio::runtime::Runtime>>,
+    closed: AtomicBool,
+}
+
+/// An open data directory. Cheap to clone; `Send + Sync`.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("dir", &self.inner.dir).finish()
+    }
+}
+
+const BLOCK_SIZE_RANGE: std::ops::RangeInclusive<u64> = (64 << 10)..=(64 << 20);
+
+impl Engine {
+    /// Opens (creating if needed) the data directory with default options.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Engine> {
+        Engine::open_with(dir, EngineOptions::default())
+    }
+
+    /// Opens the directory named by `$SANDVOL_HOME`, else `./sandvol-data`.
+    pub fn open_default() -> Result<Engine> {
+        let dir = std::env::var_os(HOME_ENV).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        Engine::open(dir)
+    }
+
+    /// Opens (creating if needed) the data directory with `opts`.
+    pub fn open_with(dir: impl AsRef<Path>, mut opts: EngineOptions) -> Result<Engine> {
+        let dir = dir.as_ref().to_path_buf();
+        let span = tracing::info_span!("engine_open", dir = %dir.display());
+        let _g = span.enter();
+        if !BLOCK_SIZE_RANGE.contains(&opts.block_size) {
+            return Err(Error::invalid_argument(format!(
+                "block_size {} is outside {}..={} bytes",
+                opts.block_size,
+                BLOCK_SIZE_RANGE.start(),
+                BLOCK_SIZE_RANGE.end()
+            )));
+        }
+        if opts.inline_threshold > opts.block_size {
+            return Err(Error::invalid_argument(format!(
+                "inline_threshold {} is larger than block_size {}",
+                opts.inline_threshold, opts.block_size
+            )));
+        }
+        opts.reserved_prefixes =
+            opts.reserved_prefixes.iter().map(|p| normalize_reserved_prefix(p)).collect::<Result<_>>()?;
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::invalid_argument(format!("data directory {:?} is not a directory", dir.display())));
+        }
+        for sub in ["blocks", "cache", "staging"] {
+            std::fs::create_dir_all(dir.join(sub)).map_err(|e| {
+                Error::io(format!("cannot create {:?}: {e}", dir.join(sub).display())).with_source(e)
+            })?;
+        }
+        let catalog = Catalog::open(&dir.join("catalog.db"), opts.durability)?;
+        catalog.write(|tx| crate::fs::layout::check_block_size(tx, opts.block_size))?;
+        let store: Arc<dyn BlockStore> = match &opts.store {
+            Some(s) => s.clone(),
+            None => Arc::new(LocalStore::open(&dir.join("blocks"), opts.durability == Durability::Power)?),
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(16)
+            .thread_name("sandvol-bg")
+            .enable_time()
+            .build()
+            .map_err(|e| Error::io(format!("cannot start the background runtime: {e}")).with_source(e))?;
+        let engine = Engine {
+            inner: Arc::new(Inner {
+                dir,
+                opts,
+                catalog,
+                store,
+                runtime: Mutex::new(Some(runtime)),
+                closed: AtomicBool::new(false),
+            }),
+        };
+        engine.recover()?;
+        Ok(engine)
+    }
+
+    /// The data directory this engine opened.
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// The options this engine was opened with (reserved prefixes normalized).
+    pub fn options(&self) -> &EngineOptions {
+        &self.inner.opts
+    }
+
+    /// Waits for background work and closes; later calls on any clone fail with `invalid_state`.
+    ///
+    /// Closing twice is allowed and does nothing the second time.
+    pub fn close(&self) -> Result<()> {
+        if self.inner.closed.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        if let Some(rt) = self.inner.runtime.lock().take() {
+            rt.shutdown_timeout(std::time::Duration::from_secs(30));
+        }
+        Ok(())
+    }
+
+    /// True once `close` was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn check_open(&self) -> Result<()> {
+        if self.is_closed() {
+            return Err(Error::invalid_state(format!("engine for {:?} is closed", self.inner.dir.display())));
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the background pool.
+    pub(crate) fn spawn_blocking(&self, f: impl FnOnce() + Send + 'static) -> Result<()> {
+        let rt = self.inner.runtime.lock();
+        let rt = rt.as_ref().ok_or_else(|| Error::invalid_state("engine is closed"))?;
+        rt.spawn_blocking(f);
+        Ok(())
+    }
+
+    /// Resumes transitions that a dead process left half done (see `mount::orphaned`).
+    fn recover(&self) -> Result<()> {
+        let orphans = self.inner.catalog.read(crate::mount::orphaned)?;
+        for m in orphans {
+            tracing::info!(mount_session_id = %m.id, state = %m.state, "recovering mount session");
+            if let Err(e) = self.resume_orphan(&m) {
+                tracing::warn!(mount_session_id = %m.id, error = %e, "recovery failed");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Dropping a runtime inside another runtime panics; hand it off instead.
+        if let Some(rt) = self.runtime.get_mut().take() {
+            rt.shutdown_background();
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! Open files: positional reads and writes for files larger than memory.
+//!
+//! Writes collect in whole-chunk buffers up to the mount's buffer_size, then
+//! flush as blocks plus one metadata commit. Unlike `write_file`, a handle gives
+//! POSIX-like semantics: each flush publishes the chunks it wrote.
+
+use super::changes::{self, next_seq};
+use super::data::{self, NewChunk, chunk_span};
+use super::ops::{account, check_quota, info, lookup};
+use super::route::{Target, route};
+use super::tree::{self, FileKind};
+use super::{ChangeKind, FileInfo, OpenOptions};
+use crate::engine::Engine;
+use crate::error::{Error, ErrorCode, Result};
+use crate::util::now_ms;
+use parking_lot::Mutex;
+use rusqlite::params;
+use std::collections::BTreeMap;
+
+/// An open file. `Send + Sync`; operations on one handle are serialized.
+pub struct FileHandle {
+    engine: Engine,
+    owner: String,
+    ino: i64,
+    path: String,
+    vpath: String,
+    readable: bool,
+    writable: bool,
+    append: bool,
+    buffer_size: u64,
+    state: Mutex<State>,
+}
+
+struct State {
+    /// Size including unflushed writes.
+    size: u64,
+    /// Size as last committed by this handle (or seen at open).
+    committed_size: u64,
+    /// Dirty chunks by index, each holding the chunk's bytes from its start.
+    dirty: BTreeMap<u64, Vec<u8>>,
+    dirty_bytes: u64,
+    closed: bool,
+}
+
+impl std::fmt::Debug for FileHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileHandle").field("path", &self.path).field("owner", &self.owner).finish()
+    }
+}
+
+impl Engine {
+    /// Opens a file for positional reads and writes (see [`OpenOptions::from_mode`]).
+    pub fn open_file(&self, target: Target<'_>, path: &str, opts: OpenOptions) -> Result<FileHandle> {
+        self.check_open()?;
+        if !opts.read && !opts.write {
+            return Err(Error::invalid_argument(format!("open of {path:?} asks for neither read nor write")));
+        }
+        let (owner, ino, size, shown, vpath, buffer_size) = self.inner.catalog.write(|tx| {
+            let r = route(tx, target, path)?;
+            if opts.write {
+                r.check_writable()?;
+            }
+            let shown = r.shown();
+            let vpath = r.volume_path(&r.rel);
+            let cur = lookup(tx, &r, true)?;
+            let i = match cur {
+                Some(i) if opts.create && opts.exclusive => {
+                    let _ = i;
+                    return Err(Error::already_exists(format!("path {shown:?} already exists")));
+                }
+                Some(i) => i,
+                None if opts.create => {
+                    let res = tree::resolve(tx, &r.owner, r.root, &r.comps(), true, &shown)?;
+                    let seq = next_seq(tx, &r.owner)?;
+                    let ino = tree::create_inode(tx, &r.owner, res.parent, &res.name, FileKind::File, 0o644, seq, None, now_ms())?;
+                    account(tx, &r.owner, 0, 1)?;
+                    changes::record(tx, &r.owner, seq, &vpath, ChangeKind::Write, None)?;
+                    tree::get(tx, &r.owner, ino)?
+                }
+                None => return Err(Error::not_found(format!("path {shown:?} not found"))),
+            };
+            match i.kind {
+                FileKind::Dir => return Err(Error::is_a_directory(format!("path {shown:?} is a directory"))),
+                FileKind::Symlink => return Err(Error::not_found(format!("path {shown:?} is a dangling symlink"))),
+                FileKind::File => {}
+            }
+            let mut size = i.size;
+            if opts.truncate && size > 0 {
+                let seq = next_seq(tx, &r.owner)?;
+                data::replace_chunks(tx, &r.owner, i.ino, None, &[])?;
+                tx.execute(
+                    "UPDATE inodes SET size = 0, inline_data = NULL, version = ?3, mtime = ?4, ctime = ?4 WHERE owner = ?1 AND ino = ?2",
+                    params![r.owner, i.ino, seq as i64, now_ms()],
+                )?;
+                account(tx, &r.owner, -(size as i64), 0)?;
+                changes::record(tx, &r.owner, seq, &vpath, ChangeKind::Write, None)?;
+                size = 0;
+            }
+            Ok((r.owner, i.ino, size, shown, vpath, r.config.buffer_size))
+        })?;
+        Ok(FileHandle {
+            engine: self.clone(),
+            owner,
+            ino,
+            path: shown,
+            vpath,
+            readable: opts.read,
+            writable: opts.write,
+            append: opts.append,
+            buffer_size,
+            state: Mutex::new(State { size, committed_size: size, dirty: BTreeMap::new(), dirty_bytes: 0, closed: false }),
+        })
+    }
+}
+
+impl FileHandle {
+    /// The path this handle was opened at.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Current size, including writes not yet flushed.
+    pub fn size(&self) -> u64 {
+        self.state.lock().size
+    }
+
+    fn check(&self, st: &State, write: bool) -> Result<()> {
+        self.engine.check_open()?;
+        if st.closed {
+            return Err(Error::invalid_state(format!("file handle for {:?} is closed", self.path)));
+        }
+        if write && !self.writable {
+            return Err(Error::invalid_state(format!("file handle for {:?} was not opened for writing", self.path)));
+        }
+        if !write && !self.readable {
+            return Err(Error::invalid_state(format!("file handle for {:?} was not opened for reading", self.path)));
+        }
+        Ok(())
+    }
+
+    fn committed(&self, span: std::ops::Range<u64>) -> Result<data::Committed> {
+        self.engine.inner.catalog.read(|tx| {
+            let i = tree::get_opt(tx, &self.owner, self.ino)?
+                .ok_or_else(|| Error::not_found(format!("file {:?} was removed while open", self.path)))?;
+            data::load(tx, &self.owner, &i, Some(span))
+        })
+    }
+
+    /// Reads up to `len` bytes at `offset`, seeing this handle's unflushed writes.
+    pub fn read_at(&self, offset: u64, len: u64) -> Result<Vec<u8>> {
+        let st = self.state.lock();
+        self.check(&st, false)?;
+        let end = st.size.min(offset.saturating_add(len));
+        if offset >= end {
+            return Ok(Vec::new());
+        }
+        let bs = self.engine.inner.opts.block_size;
+        let c = self.committed(chunk_span(offset, end - offset, bs))?;
+        let mut out = self.engine.assemble(&c, offset, end - offset)?;
+        out.resize((end - offset) as usize, 0);
+        for (idx, buf) in st.dirty.range(offset / bs..=(end - 1) / bs) {
+            let cstart = idx * bs;
+            let s = offset.max(cstart);
+            let e = end.min(cstart + buf.len() as u64);
+            if s < e {
+                out[(s - offset) as usize..(e - offset) as usize]
+                    .copy_from_slice(&buf[(s - cstart) as usize..(e - cstart) as usize]);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes `bytes` at `offset` (at the end for append handles); returns the bytes written.
+    ///
+    /// Blocks when the dirty buffer would pass buffer_size: it flushes first.
+    pub fn write_at(&self, offset: u64, bytes: &[u8]) -> Result<u64> {
+        let mut st = self.state.lock();
+        self.check(&st, true)?;
+        let offset = if self.append { st.size } else { offset };
+        let bs = self.engine.inner.opts.block_size;
+        let end = offset
+            .checked_add(bytes.len() as u64)
+            .ok_or_else(|| Error::invalid_argument(format!("write at offset {offset} overflows")))?;
+        for idx in chunk_span(offset, bytes.len() as u64, bs) {
+            let cstart = idx * bs;
+            let s = offset.max(cstart);
+            let e = end.min(cstart + bs);
+            if !st.dirty.contains_key(&idx) {
+                if st.dirty_bytes + bs > self.buffer_size.max(bs) {
+                    self.flush_locked(&mut st)?;
+                }
+                let covers = s == cstart && (e == cstart + bs || e >= st.size);
+                let base = if covers || cstart >= st.committed_size {
+                    Vec::new()
+                } else {
+                    self.engine.chunk_bytes(&self.committed(idx..idx + 1)?, idx)?
+                };
+                st.dirty_bytes += base.len() as u64;
+                st.dirty.insert(idx, base);
+            }
+            let buf = st.dirty.get_mut(&idx).expect("chunk was just buffered");
+            let need = (e - cstart) as usize;
+            let grew = need.saturating_sub(buf.len()) as u64;
+            if buf.len() < need {
+                buf.resize(need, 0);
+            }
+            buf[(s - cstart) as usize..need].copy_from_slice(&bytes[(s - offset) as usize..(e - offset) as usize]);
+            st.dirty_bytes += grew;
+        }
+        st.size = st.size.max(end);
+        Ok(bytes.len() as u64)
+    }
+
+    /// Publishes buffered writes: blocks to the store, then one metadata commit.
+    pub fn flush(&self) -> Result<()> {
+        let mut st = self.state.lock();
+        if st.closed {
+            return Ok(());
+        }
+        self.engine.check_open()?;
+        self.flush_locked(&mut st)
+    }
+
+    fn flush_locked(&self, st: &mut State) -> Result<()> {
+        if st.dirty.is_empty() && st.size == st.committed_size {
+            return Ok(());
+        }
+        let span = tracing::debug_span!("flush", path = %self.path, dirty_bytes = st.dirty_bytes);
+        let _g = span.enter();
+        let inline_max = self.engine.inner.opts.inline_threshold;
+        let new_size_hint = st.size;
+        let mut new = Vec::new();
+        let mut inline = None;
+        if new_size_hint <= inline_max {
+            let mut content = self.engine.chunk_bytes(&self.committed(0..1)?, 0)?;
+            if let Some(buf) = st.dirty.get(&0) {
+                if content.len() < buf.len() {
+                    content.resize(buf.len(), 0);
+                }
+                content[..buf.len()].copy_from_slice(buf);
+            }
+            content.resize(new_size_hint as usize, 0);
+            inline = Some(content);
+        } else {
+            for (idx, buf) in &st.dirty {
+                let hash = self.engine.put_block(buf)?;
+                new.push(NewChunk { idx: *idx, hash, len: buf.len() as u64 });
+            }
+        }
+        let size = st.size;
+        let store = self.engine.inner.store.clone();
+        self.engine.inner.catalog.write(|tx| {
+            if !data::blocks_present(tx, store.as_ref(), &new)? {
+                // gc removed a block we re-used while we were storing it: store again.
+                for (n, buf) in new.iter().zip(st.dirty.values()) {
+                    store.put(&n.hash, buf)?;
+                }
+            }
+            let cur = tree::get_opt(tx, &self.owner, self.ino)?
+                .ok_or_else(|| Error::not_found(format!("file {:?} was removed while open", self.path)))?;
+            let new_size = cur.size.max(size);
+            check_quota(tx, &self.owner, cur.size, new_size, &self.path)?;
+            let seq = next_seq(tx, &self.owner)?;
+            match &inline {
+                Some(content) => {
+                    data::replace_chunks(tx, &self.owner, self.ino, None, &[])?;
+                    tx.execute(
+                        "UPDATE inodes SET size = ?3, inline_data = ?4, version = ?5, mtime = ?6, ctime = ?6 WHERE owner = ?1 AND ino = ?2",
+                        params![self.owner, self.ino, new_size as i64, content, seq as i64, now_ms()],
+                    )?;
+                }
+                None => {
+                    if let Some(old_inline) = &cur.inline_data
+                        && !old_inline.is_empty()
+                        && !new.iter().any(|n| n.idx == 0)
+                    {
+                        // The file grew out of the catalog: its bytes become chunk 0.
+                        let hash = self.engine.put_block(old_inline)?;
+                        data::replace_chunks(tx, &self.owner, self.ino, Some(&[]), &[NewChunk { idx: 0, hash, len: old_inline.len() as u64 }])?;
+                    }
+                    data::replace_chunks(tx, &self.owner, self.ino, Some(&[]), &new)?;
+                    tx.execute(
+                        "UPDATE inodes SET size = ?3, inline_data = NULL, version = ?4, mtime = ?5, ctime = ?5 WHERE owner = ?1 AND ino = ?2",
+                        params![self.owner, self.ino, new_size as i64, seq as i64, now_ms()],
+                    )?;
+                }
+            }
+            account(tx, &self.owner, new_size as i64 - cur.size as i64, 0)?;
+            changes::record(tx, &self.owner, seq, &self.vpath, ChangeKind::Write, None)?;
+            Ok(())
+        })?;
+        st.dirty.clear();
+        st.dirty_bytes = 0;
+        st.committed_size = st.size;
+        Ok(())
+    }
+
+    /// Flushes and closes; later calls fail with `invalid_state`. Closing twice is allowed.
+    pub fn close(&self) -> Result<()> {
+        let mut st = self.state.lock();
+        if st.closed {
+            return Ok(());
+        }
+        let out = if self.engine.is_closed() { Ok(()) } else { self.flush_locked(&mut st) };
+        st.closed = true;
+        out
+    }
+
+    /// The file's committed info.
+    pub fn stat(&self) -> Result<FileInfo> {
+        self.engine.inner.catalog.read(|tx| {
+            let i = tree::get_opt(tx, &self.owner, self.ino)?
+                .ok_or_else(|| Error::not_found(format!("file {:?} was removed while open", self.path)))?;
+            Ok(info(self.path.clone(), &i))
+        })
+    }
+
+    /// Bytes held in the write buffer (bounded by buffer_size plus one block).
+    pub fn dirty_bytes(&self) -> u64 {
+        self.state.lock().dirty_bytes
+    }
+}
+
+impl Drop for FileHandle {
+    fn drop(&mut self) {
+        if let Err(e) = self.close()
+            && e.code() != ErrorCode::InvalidState
+        {
+            tracing::warn!(path = %self.path, error = %e, "flush on drop failed; unflushed writes are lost");
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! Data-directory-wide layout facts stored in the catalog (`meta` table).
+
+use crate::error::{Error, Result};
+use rusqlite::{OptionalExtension, Transaction};
+
+/// Records the block size on first open and refuses a different one later:
+/// chunk maps are only meaningful with the block size they were cut with.
+pub(crate) fn check_block_size(tx: &Transaction<'_>, block_size: u64) -> Result<()> {
+    let stored: Option<String> =
+        tx.query_row("SELECT value FROM meta WHERE key = 'block_size'", [], |r| r.get(0)).optional()?;
+    match stored {
+        None => {
+            tx.execute("INSERT INTO meta (key, value) VALUES ('block_size', ?1)", [block_size.to_string()])?;
+            Ok(())
+        }
+        Some(s) if s == block_size.to_string() => Ok(()),
+        Some(s) => Err(Error::invalid_argument(format!(
+            "block_size {block_size} differs from the data directory's block_size {s}"
+        ))),
+    }
+}

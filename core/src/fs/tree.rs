@@ -1,0 +1,295 @@
+//! Inodes and directory entries in the catalog, and path resolution inside one tree.
+//!
+//! A tree is owned by a volume id or a snapshot id; inode numbers are local to
+//! their owner, so copying a tree (snapshot, restore, fork) is a copy of rows.
+
+use crate::error::{Error, Result};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+
+/// Inode number of every tree's root directory.
+pub(crate) const ROOT_INO: i64 = 1;
+/// Symlinks followed in one resolution before giving up (Linux's MAXSYMLINKS).
+const MAX_SYMLINK_HOPS: usize = 40;
+
+/// What an inode is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A symbolic link (its target is a string, resolved only inside its volume).
+    Symlink,
+}
+
+impl FileKind {
+    /// The stable name ("file", "dir", "symlink").
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::File => "file",
+            FileKind::Dir => "dir",
+            FileKind::Symlink => "symlink",
+        }
+    }
+    fn parse(s: &str) -> rusqlite::Result<FileKind> {
+        match s {
+            "file" => Ok(FileKind::File),
+            "dir" => Ok(FileKind::Dir),
+            "symlink" => Ok(FileKind::Symlink),
+            _ => Err(rusqlite::Error::InvalidColumnType(2, s.to_string(), rusqlite::types::Type::Text)),
+        }
+    }
+}
+
+/// One inode row.
+#[derive(Debug, Clone)]
+pub(crate) struct Inode {
+    pub ino: i64,
+    pub kind: FileKind,
+    pub size: u64,
+    pub mode: u32,
+    pub version: u64,
+    pub inline_data: Option<Vec<u8>>,
+    pub target: Option<String>,
+    pub atime: i64,
+    pub mtime: i64,
+    pub ctime: i64,
+}
+
+const INODE_COLUMNS: &str = "ino, kind, size, mode, version, inline_data, target, atime, mtime, ctime";
+
+fn inode_from_row(r: &Row<'_>) -> rusqlite::Result<Inode> {
+    Ok(Inode {
+        ino: r.get(0)?,
+        kind: FileKind::parse(&r.get::<_, String>(1)?)?,
+        size: r.get::<_, i64>(2)? as u64,
+        mode: r.get(3)?,
+        version: r.get::<_, i64>(4)? as u64,
+        inline_data: r.get(5)?,
+        target: r.get(6)?,
+        atime: r.get(7)?,
+        mtime: r.get(8)?,
+        ctime: r.get(9)?,
+    })
+}
+
+/// Creates the root directory of a new tree.
+pub(crate) fn create_root(tx: &Transaction<'_>, owner: &str, now: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO inodes (owner, ino, kind, mode, version, atime, mtime, ctime)
+         VALUES (?1, ?2, 'dir', 493, 0, ?3, ?3, ?3)",
+        params![owner, ROOT_INO, now],
+    )?;
+    Ok(())
+}
+
+/// Deletes every row of a tree and releases its block references (files are left to gc).
+pub(crate) fn drop_tree(tx: &Transaction<'_>, owner: &str) -> Result<()> {
+    crate::store::refs::release_owner(tx, owner)?;
+    tx.execute("DELETE FROM chunks WHERE owner = ?1", [owner])?;
+    tx.execute("DELETE FROM dentries WHERE owner = ?1", [owner])?;
+    tx.execute("DELETE FROM inodes WHERE owner = ?1", [owner])?;
+    Ok(())
+}
+
+/// Copies every row of tree `from` into tree `to` (which must be empty) and takes block references.
+pub(crate) fn copy_tree(tx: &Transaction<'_>, from: &str, to: &str) -> Result<()> {
+    tx.execute(
+        &format!("INSERT INTO inodes (owner, {INODE_COLUMNS}) SELECT ?2, {INODE_COLUMNS} FROM inodes WHERE owner = ?1"),
+        params![from, to],
+    )?;
+    tx.execute(
+        "INSERT INTO dentries (owner, parent, name, ino) SELECT ?2, parent, name, ino FROM dentries WHERE owner = ?1",
+        params![from, to],
+    )?;
+    tx.execute(
+        "INSERT INTO chunks (owner, ino, idx, hash, len) SELECT ?2, ino, idx, hash, len FROM chunks WHERE owner = ?1",
+        params![from, to],
+    )?;
+    crate::store::refs::acquire_owner(tx, to)?;
+    Ok(())
+}
+
+/// Loads an inode.
+pub(crate) fn get(tx: &Transaction<'_>, owner: &str, ino: i64) -> Result<Inode> {
+    let mut stmt = tx.prepare_cached(&format!("SELECT {INODE_COLUMNS} FROM inodes WHERE owner = ?1 AND ino = ?2"))?;
+    stmt.query_row(params![owner, ino], inode_from_row)
+        .optional()?
+        .ok_or_else(|| Error::corrupt(format!("inode {ino} of {owner} is referenced but missing")))
+}
+
+/// Loads an inode that may have been removed.
+pub(crate) fn get_opt(tx: &Transaction<'_>, owner: &str, ino: i64) -> Result<Option<Inode>> {
+    let mut stmt = tx.prepare_cached(&format!("SELECT {INODE_COLUMNS} FROM inodes WHERE owner = ?1 AND ino = ?2"))?;
+    Ok(stmt.query_row(params![owner, ino], inode_from_row).optional()?)
+}
+
+/// Looks up one name in a directory.
+pub(crate) fn lookup(tx: &Transaction<'_>, owner: &str, parent: i64, name: &str) -> Result<Option<i64>> {
+    let mut stmt = tx.prepare_cached("SELECT ino FROM dentries WHERE owner = ?1 AND parent = ?2 AND name = ?3")?;
+    Ok(stmt.query_row(params![owner, parent, name], |r| r.get(0)).optional()?)
+}
+
+/// Allocates an inode number in a volume's tree.
+pub(crate) fn alloc_ino(tx: &Transaction<'_>, owner: &str) -> Result<i64> {
+    let mut stmt =
+        tx.prepare_cached("UPDATE volumes SET next_ino = next_ino + 1 WHERE id = ?1 RETURNING next_ino - 1")?;
+    stmt.query_row([owner], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| Error::not_found(format!("volume {owner:?} not found")))
+}
+
+/// Inserts a new inode and its directory entry.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn create_inode(
+    tx: &Transaction<'_>,
+    owner: &str,
+    parent: i64,
+    name: &str,
+    kind: FileKind,
+    mode: u32,
+    version: u64,
+    target: Option<&str>,
+    now: i64,
+) -> Result<i64> {
+    crate::path::check_name(name)?;
+    let ino = alloc_ino(tx, owner)?;
+    tx.prepare_cached(
+        "INSERT INTO inodes (owner, ino, kind, size, mode, version, target, atime, mtime, ctime)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8)",
+    )?
+    .execute(params![
+        owner,
+        ino,
+        kind.as_str(),
+        target.map(|t| t.len() as i64).unwrap_or(0),
+        mode,
+        version as i64,
+        target,
+        now
+    ])?;
+    tx.prepare_cached("INSERT INTO dentries (owner, parent, name, ino) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![owner, parent, name, ino])?;
+    touch_dir(tx, owner, parent, now)?;
+    Ok(ino)
+}
+
+/// Updates a directory's mtime/ctime after its entries changed.
+pub(crate) fn touch_dir(tx: &Transaction<'_>, owner: &str, dir: i64, now: i64) -> Result<()> {
+    tx.prepare_cached("UPDATE inodes SET mtime = ?3, ctime = ?3 WHERE owner = ?1 AND ino = ?2")?
+        .execute(params![owner, dir, now])?;
+    Ok(())
+}
+
+/// Where a resolution ended: the parent directory, the last name, and the inode if it exists.
+#[derive(Debug, Clone)]
+pub(crate) struct Resolved {
+    /// Directory that holds (or would hold) the final entry.
+    pub parent: i64,
+    /// Final component ("" when the path is the root itself).
+    pub name: String,
+    /// The final entry, if it exists.
+    pub ino: Option<i64>,
+}
+
+/// Resolves `comps` below directory `root` of tree `owner`.
+///
+/// Symlinks are followed inside the tree only: an absolute target starts again at
+/// `root` (the mount's root, as in a chroot) and a `..` that climbs above `root`
+/// is `permission_denied`. The final symlink is followed when `follow_last`.
+pub(crate) fn resolve(
+    tx: &Transaction<'_>,
+    owner: &str,
+    root: i64,
+    comps: &[&str],
+    follow_last: bool,
+    shown: &str,
+) -> Result<Resolved> {
+    let mut trail: Vec<i64> = vec![root];
+    let mut pending: Vec<String> = comps.iter().rev().map(|c| c.to_string()).collect();
+    let mut hops = 0;
+    loop {
+        let Some(name) = pending.pop() else {
+            return Ok(Resolved { parent: *trail.last().unwrap(), name: String::new(), ino: Some(*trail.last().unwrap()) });
+        };
+        if name.is_empty() || name == "." {
+            continue;
+        }
+        let dir = *trail.last().unwrap();
+        if name == ".." {
+            if trail.len() == 1 {
+                return Err(Error::permission_denied(format!("path {shown:?} escapes the volume through \"..\"")));
+            }
+            trail.pop();
+            if pending.is_empty() {
+                let cur = *trail.last().unwrap();
+                return Ok(Resolved { parent: cur, name: String::new(), ino: Some(cur) });
+            }
+            continue;
+        }
+        let child = lookup(tx, owner, dir, &name)?;
+        let last = pending.is_empty();
+        let Some(child) = child else {
+            if last {
+                return Ok(Resolved { parent: dir, name, ino: None });
+            }
+            return Err(Error::not_found(format!("path {shown:?} not found (no {name:?})")));
+        };
+        let inode = get(tx, owner, child)?;
+        match inode.kind {
+            FileKind::Symlink if !last || follow_last => {
+                hops += 1;
+                if hops > MAX_SYMLINK_HOPS {
+                    return Err(Error::invalid_argument(format!("path {shown:?} has too many levels of symbolic links")));
+                }
+                let target = inode.target.unwrap_or_default();
+                if target.starts_with('/') {
+                    trail.truncate(1);
+                }
+                pending.extend(target.split('/').rev().filter(|c| !c.is_empty()).map(str::to_string));
+                if pending.is_empty() {
+                    let cur = *trail.last().unwrap();
+                    return Ok(Resolved { parent: cur, name: String::new(), ino: Some(cur) });
+                }
+            }
+            _ if last => return Ok(Resolved { parent: dir, name, ino: Some(child) }),
+            FileKind::Dir => trail.push(child),
+            _ => return Err(Error::not_a_directory(format!("path {shown:?}: {name:?} is not a directory"))),
+        }
+    }
+}
+
+/// Creates every missing directory of `comps` below `root`, recording a mkdir
+/// change for each (at `prefix` + path), and returns the last one.
+pub(crate) fn mkdir_all(
+    tx: &Transaction<'_>,
+    owner: &str,
+    root: i64,
+    comps: &[&str],
+    prefix: &str,
+    now: i64,
+    shown: &str,
+) -> Result<i64> {
+    let mut dir = root;
+    for i in 0..comps.len() {
+        let r = resolve(tx, owner, root, &comps[..=i], true, shown)?;
+        dir = match r.ino {
+            Some(ino) if get(tx, owner, ino)?.kind == FileKind::Dir => ino,
+            Some(_) => {
+                return Err(Error::not_a_directory(format!(
+                    "path {shown:?}: {:?} is not a directory",
+                    comps[..=i].join("/")
+                )));
+            }
+            None => {
+                let seq = super::changes::next_seq(tx, owner)?;
+                let ino = create_inode(tx, owner, r.parent, &r.name, FileKind::Dir, 0o755, seq, None, now)?;
+                let path = format!("{prefix}/{}", comps[..=i].join("/"));
+                super::changes::record(tx, owner, seq, &path, super::ChangeKind::Mkdir, None)?;
+                ino
+            }
+        };
+    }
+    Ok(dir)
+}

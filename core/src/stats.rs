@@ -1,0 +1,40 @@
+//! Counters exposed through `Engine::stats()`.
+
+use crate::engine::Engine;
+use crate::error::Result;
+use serde::Serialize;
+
+/// Engine-wide counts read from the catalog.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// User volumes.
+    pub volumes: u64,
+    /// Sandboxes not yet released.
+    pub sandboxes: u64,
+    /// Active mount sessions.
+    pub active_mounts: u64,
+    /// Distinct blocks referenced by the catalog.
+    pub blocks: u64,
+    /// Bytes those blocks hold (each stored once, however many files share it).
+    pub block_bytes: u64,
+    /// Sum of used_bytes over user volumes.
+    pub used_bytes: u64,
+}
+
+impl Engine {
+    /// Engine-wide counters.
+    pub fn stats(&self) -> Result<Stats> {
+        self.check_open()?;
+        self.inner.catalog.read(|tx| {
+            let q = |sql: &str| -> Result<u64> { Ok(tx.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64) };
+            Ok(Stats {
+                volumes: q("SELECT COUNT(*) FROM volumes WHERE kind = 'user'")?,
+                sandboxes: q("SELECT COUNT(*) FROM sandboxes WHERE state <> 'released'")?,
+                active_mounts: q("SELECT COUNT(*) FROM mounts WHERE state NOT IN ('unmounted', 'released', 'failed')")?,
+                blocks: q("SELECT COUNT(*) FROM blocks WHERE refcount > 0")?,
+                block_bytes: q("SELECT COALESCE(SUM(size), 0) FROM blocks WHERE refcount > 0")?,
+                used_bytes: q("SELECT COALESCE(SUM(used_bytes), 0) FROM volumes WHERE kind = 'user'")?,
+            })
+        })
+    }
+}
