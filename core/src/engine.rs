@@ -76,6 +76,9 @@ pub(crate) struct Inner {
     pub store: Arc<dyn BlockStore>,
     runtime: Mutex<Option<tokio::runtime::Runtime>>,
     closed: AtomicBool,
+    /// Process that opened the engine: a forked child has no runtime threads and
+    /// shares the SQLite handle, so it must open its own engine.
+    pid: u32,
 }
 
 /// An open data directory. Cheap to clone; `Send + Sync`.
@@ -154,6 +157,7 @@ impl Engine {
                 store,
                 runtime: Mutex::new(Some(runtime)),
                 closed: AtomicBool::new(false),
+                pid: std::process::id(),
             }),
         };
         engine.recover()?;
@@ -189,6 +193,13 @@ impl Engine {
     }
 
     pub(crate) fn check_open(&self) -> Result<()> {
+        if std::process::id() != self.inner.pid {
+            return Err(Error::invalid_state(format!(
+                "engine for {:?} was opened in process {} before a fork; open a new engine in this process",
+                self.inner.dir.display(),
+                self.inner.pid
+            )));
+        }
         if self.is_closed() {
             return Err(Error::invalid_state(format!("engine for {:?} is closed", self.inner.dir.display())));
         }
@@ -218,6 +229,13 @@ impl Engine {
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        if std::process::id() != self.pid {
+            // A forked child must not join threads it does not have.
+            if let Some(rt) = self.runtime.get_mut().take() {
+                std::mem::forget(rt);
+            }
+            return;
+        }
         // Dropping a runtime inside another runtime panics; hand it off instead.
         if let Some(rt) = self.runtime.get_mut().take() {
             rt.shutdown_background();
