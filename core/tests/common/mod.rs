@@ -1,0 +1,59 @@
+//! Shared test helpers: temporary engines and child processes.
+#![allow(dead_code)]
+
+use sandvol_core::*;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// A fresh data directory and an engine on it.
+pub fn engine() -> (tempfile::TempDir, Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Engine::open(dir.path()).unwrap();
+    (dir, e)
+}
+
+/// An engine with a small block size, so multi-block files stay small in tests.
+pub fn small_blocks(dir: &Path) -> Engine {
+    Engine::open_with(dir, EngineOptions { block_size: 64 << 10, ..Default::default() }).unwrap()
+}
+
+pub fn vol(e: &Engine, name: &str, mode: AccessMode) -> Volume {
+    e.create_volume(CreateVolume { name: Some(name.into()), access_mode: Some(mode), ..Default::default() }).unwrap()
+}
+
+pub fn claim(e: &Engine) -> Sandbox {
+    e.claim_sandbox("default", ClaimOptions::default()).unwrap()
+}
+
+pub fn claim_in(e: &Engine, group: &str) -> Sandbox {
+    e.claim_sandbox("default", ClaimOptions { group: Some(group.into()), ..Default::default() }).unwrap()
+}
+
+pub fn mount_req(v: &str, mp: &str) -> MountRequest {
+    MountRequest::new(v, mp)
+}
+
+pub fn code<T: std::fmt::Debug>(r: Result<T>) -> ErrorCode {
+    r.expect_err("expected an error").code()
+}
+
+/// Spawns this test binary again to run test `name` with `SANDVOL_CHILD_*` env vars set.
+pub fn spawn_child(name: &str, env: &[(&str, String)]) -> Child {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", name, "--ignored", "--nocapture", "--test-threads=1"]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
+    cmd.spawn().unwrap()
+}
+
+/// Reads lines a child printed with a "CHILD " prefix.
+pub fn child_lines(out: &str) -> Vec<String> {
+    out.lines().filter_map(child_line).collect()
+}
+
+/// The text after "CHILD " on a line (the test harness may print before it on the same line).
+pub fn child_line(l: &str) -> Option<String> {
+    l.find("CHILD ").map(|i| l[i + 6..].trim_end().to_string())
+}
