@@ -63,15 +63,17 @@ impl Engine {
                 .prepare("SELECT hash, size FROM blocks WHERE refcount <= 0 AND zero_since <= ?1")?
                 .query_map([cutoff], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?;
+            let mut deleted = BTreeSet::new();
             for (hash, size) in rows {
                 tx.execute("DELETE FROM blocks WHERE hash = ?1 AND refcount <= 0", [&hash])?;
                 store.delete(&hash)?;
+                deleted.insert(hash);
                 report.blocks_deleted += 1;
                 report.bytes_freed += size as u64;
             }
             let mut known = tx.prepare_cached("SELECT 1 FROM blocks WHERE hash = ?1")?;
             for hash in listed {
-                if known.exists([&hash])? {
+                if deleted.contains(&hash) || known.exists([&hash])? {
                     continue;
                 }
                 // A block stored moments ago may belong to a write not yet committed.
