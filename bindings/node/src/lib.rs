@@ -1,1 +1,22 @@
-//! Node bindings for sandvol (being built).
+//! Node bindings for sandvol (napi-rs). Thin: argument conversion, error
+//! mapping, and running every blocking core call on the libuv pool.
+//!
+//! The JS package (`node/`) loads this as `sandvol.node`; `index.js` adds the
+//! `MountRequest` helper and turns argument-conversion errors into
+//! `invalid_argument`.
+
+mod bench;
+mod convert;
+mod engine;
+mod error;
+mod fs;
+mod handle;
+mod sandbox;
+mod task;
+mod volume;
+
+/// The crate version (same as the core's).
+#[napi_derive::napi]
+pub fn version() -> String {
+    sandvol_core::VERSION.to_string()
+}

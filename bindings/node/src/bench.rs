@@ -1,0 +1,48 @@
+//! Benchmark-only exports (underscore names, not part of the API): synchronous
+//! variants of readFile/writeFile, and a loop of the same core call in Rust, so
+//! `make bench` can put the binding's cost next to the Rust cost in one run.
+
+use crate::convert::{Bytes, Data, FileInfo};
+use crate::error::{Code, sync_err};
+use crate::sandbox::Sandbox;
+use napi_derive::napi;
+use sandvol_core as core;
+use std::time::Instant;
+
+/// `sb.readFile(path)` on the JS thread (benchmark only).
+#[napi(js_name = "_readFileSync")]
+pub fn read_file_sync(sb: &Sandbox, path: String) -> napi::Result<Bytes, Code> {
+    sb.at.engine.read_file(sb.at.target(), &path).map(Bytes).map_err(sync_err)
+}
+
+/// `sb.writeFile(path, data)` on the JS thread (benchmark only).
+#[napi(js_name = "_writeFileSync")]
+pub fn write_file_sync(sb: &Sandbox, path: String, data: Data) -> napi::Result<FileInfo, Code> {
+    sb.at
+        .engine
+        .write_file(sb.at.target(), &path, data.as_slice(), &core::WriteOptions::default())
+        .map(Into::into)
+        .map_err(sync_err)
+}
+
+/// Runs `iters` calls of the core read_file ("read") or write_file ("write") of
+/// `size` bytes at `path` in Rust and returns nanoseconds per call.
+#[napi(js_name = "_rustLoop")]
+pub fn rust_loop(sb: &Sandbox, op: String, path: String, size: u32, iters: u32) -> napi::Result<f64, Code> {
+    let data = vec![7u8; size as usize];
+    let e = &sb.at.engine;
+    let t = sb.at.target();
+    let start = Instant::now();
+    for _ in 0..iters {
+        match op.as_str() {
+            "read" => {
+                std::hint::black_box(e.read_file(t, &path).map_err(sync_err)?);
+            }
+            "write" => {
+                std::hint::black_box(e.write_file(t, &path, &data, &core::WriteOptions::default()).map_err(sync_err)?);
+            }
+            other => return Err(napi::Error::new(Code("invalid_argument"), format!("op {other:?} is not read or write"))),
+        }
+    }
+    Ok(start.elapsed().as_nanos() as f64 / iters.max(1) as f64)
+}

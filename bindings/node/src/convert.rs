@@ -1,0 +1,691 @@
+//! Argument and result conversion: JS option objects in, camelCase result objects out.
+
+use crate::error::invalid;
+use napi::bindgen_prelude::*;
+use napi::sys;
+use napi_derive::napi;
+use sandvol_core as core;
+use sandvol_core::Result as CoreResult;
+use std::collections::BTreeMap;
+use std::ptr;
+
+// ---------------------------------------------------------------- inputs
+
+/// An optional options argument: `undefined`/`null` → `None`, an object → `Some`,
+/// anything else is refused (napi's `ObjectExpected`, reported as `invalid_argument`).
+pub struct Opt<T>(pub Option<T>);
+
+impl<T> Opt<T> {
+    pub fn take(self) -> Option<T> {
+        self.0
+    }
+}
+
+impl<T: FromNapiValue> FromNapiValue for Opt<T> {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        let mut t = 0;
+        check_status!(unsafe { sys::napi_typeof(env, v, &mut t) })?;
+        match t {
+            sys::ValueType::napi_undefined | sys::ValueType::napi_null => Ok(Opt(None)),
+            sys::ValueType::napi_object => {
+                let mut is_array = false;
+                check_status!(unsafe { sys::napi_is_array(env, v, &mut is_array) })?;
+                if is_array {
+                    return Err(napi::Error::new(Status::ObjectExpected, "options must be a plain object, not an array"));
+                }
+                Ok(Opt(Some(unsafe { T::from_napi_value(env, v)? })))
+            }
+            _ => Err(napi::Error::new(Status::ObjectExpected, "options must be an object")),
+        }
+    }
+}
+
+impl<T> TypeName for Opt<T> {
+    fn type_name() -> &'static str {
+        "Object"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+/// Bytes to write: a Buffer / Uint8Array, or a string (written as UTF-8).
+///
+/// Small inputs are copied on the JS thread; large Buffers are pinned by a
+/// reference instead (napi releases it on the JS thread).
+pub enum Data {
+    Owned(Vec<u8>),
+    Pinned(Buffer),
+}
+
+const COPY_MAX: usize = 64 << 10;
+
+impl Data {
+    pub fn as_slice(&self) -> &[u8] {
+        match self {
+            Data::Owned(v) => v,
+            Data::Pinned(b) => b,
+        }
+    }
+}
+
+impl FromNapiValue for Data {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        let mut t = 0;
+        check_status!(unsafe { sys::napi_typeof(env, v, &mut t) })?;
+        if t == sys::ValueType::napi_string {
+            return Ok(Data::Owned(unsafe { String::from_napi_value(env, v)? }.into_bytes()));
+        }
+        let mut is_ta = false;
+        if t == sys::ValueType::napi_object {
+            check_status!(unsafe { sys::napi_is_typedarray(env, v, &mut is_ta) })?;
+        }
+        if !is_ta {
+            return Err(napi::Error::new(Status::InvalidArg, "data must be a Buffer, a Uint8Array or a string"));
+        }
+        let mut kind = 0;
+        let mut len = 0usize;
+        let mut data = ptr::null_mut();
+        let mut ab = ptr::null_mut();
+        let mut off = 0usize;
+        check_status!(unsafe { sys::napi_get_typedarray_info(env, v, &mut kind, &mut len, &mut data, &mut ab, &mut off) })?;
+        if kind != sys::TypedarrayType::uint8_array {
+            return Err(napi::Error::new(Status::InvalidArg, "data must be a Buffer, a Uint8Array or a string"));
+        }
+        if len <= COPY_MAX {
+            let bytes = if len == 0 { Vec::new() } else { unsafe { std::slice::from_raw_parts(data as *const u8, len) }.to_vec() };
+            Ok(Data::Owned(bytes))
+        } else {
+            Ok(Data::Pinned(unsafe { Buffer::from_napi_value(env, v)? }))
+        }
+    }
+}
+
+impl TypeName for Data {
+    fn type_name() -> &'static str {
+        "Buffer | string"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+/// A non-negative safe integer from a JS number.
+pub fn uint(what: &str, v: f64) -> CoreResult<u64> {
+    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_991.0 {
+        Ok(v as u64)
+    } else {
+        Err(invalid(format!("{what} {v} is not a non-negative integer")))
+    }
+}
+
+pub fn opt_uint(what: &str, v: Option<f64>) -> CoreResult<Option<u64>> {
+    v.map(|v| uint(what, v)).transpose()
+}
+
+/// A size: integer bytes, or a string with a unit ("1G", "128MiB").
+pub fn size(what: &str, v: Either<f64, String>) -> CoreResult<core::Size> {
+    match v {
+        Either::A(n) => Ok(core::Size::Bytes(uint(what, n)?)),
+        Either::B(s) => Ok(core::Size::Text(s)),
+    }
+}
+
+pub fn opt_size(what: &str, v: Option<Either<f64, String>>) -> CoreResult<Option<core::Size>> {
+    v.map(|v| size(what, v)).transpose()
+}
+
+pub fn access_mode(v: Option<String>) -> CoreResult<Option<core::AccessMode>> {
+    v.map(|s| s.parse()).transpose()
+}
+
+/// Per-volume or per-mount cache settings; any field may be left out.
+#[napi(object, js_name = "VolumeConfigOptions")]
+#[derive(Default)]
+pub struct ConfigOptions {
+    pub cache_size: Option<Either<f64, String>>,
+    pub buffer_size: Option<Either<f64, String>>,
+    pub prefetch: Option<f64>,
+    pub writeback: Option<bool>,
+}
+
+pub fn config_override(
+    cache_size: Option<Either<f64, String>>,
+    buffer_size: Option<Either<f64, String>>,
+    prefetch: Option<f64>,
+    writeback: Option<bool>,
+) -> CoreResult<core::ConfigOverride> {
+    let prefetch = match opt_uint("prefetch", prefetch)? {
+        Some(p) => Some(u32::try_from(p).map_err(|_| invalid(format!("prefetch {p} is too large")))?),
+        None => None,
+    };
+    Ok(core::ConfigOverride {
+        cache_size: opt_size("cacheSize", cache_size)?,
+        buffer_size: opt_size("bufferSize", buffer_size)?,
+        prefetch,
+        writeback,
+    })
+}
+
+impl ConfigOptions {
+    pub fn into_core(self) -> CoreResult<core::ConfigOverride> {
+        config_override(self.cache_size, self.buffer_size, self.prefetch, self.writeback)
+    }
+}
+
+pub type Labels = BTreeMap<String, String>;
+
+#[napi(object)]
+#[derive(Default)]
+pub struct CreateVolumeOptions {
+    pub name: Option<String>,
+    pub access_mode: Option<String>,
+    pub size_limit: Option<Either<f64, String>>,
+    pub cache_size: Option<Either<f64, String>>,
+    pub buffer_size: Option<Either<f64, String>>,
+    pub prefetch: Option<f64>,
+    pub writeback: Option<bool>,
+    pub labels: Option<Labels>,
+}
+
+impl CreateVolumeOptions {
+    pub fn into_core(self) -> CoreResult<core::CreateVolume> {
+        Ok(core::CreateVolume {
+            name: self.name,
+            access_mode: access_mode(self.access_mode)?,
+            size_limit: opt_size("sizeLimit", self.size_limit)?,
+            config: config_override(self.cache_size, self.buffer_size, self.prefetch, self.writeback)?,
+            labels: self.labels.unwrap_or_default(),
+        })
+    }
+}
+
+#[napi(object)]
+#[derive(Default)]
+pub struct ListVolumesOptions {
+    pub labels: Option<Labels>,
+    pub limit: Option<f64>,
+    pub cursor: Option<String>,
+}
+
+impl ListVolumesOptions {
+    pub fn into_core(self) -> CoreResult<core::ListOptions> {
+        Ok(core::ListOptions {
+            labels: self.labels.unwrap_or_default(),
+            limit: opt_uint("limit", self.limit)?.map(|l| l as usize),
+            cursor: self.cursor,
+        })
+    }
+}
+
+#[napi(object)]
+#[derive(Default)]
+pub struct DeleteVolumeOptions {
+    pub force: Option<bool>,
+}
+
+#[napi(object)]
+pub struct MountRequest {
+    /// Volume id or name.
+    #[napi(js_name = "ref")]
+    pub volume: String,
+    pub mount_point: String,
+    pub subpath: Option<String>,
+    pub read_only: Option<bool>,
+    pub config: Option<ConfigOptions>,
+}
+
+impl MountRequest {
+    pub fn into_core(self) -> CoreResult<core::MountRequest> {
+        Ok(core::MountRequest {
+            volume: self.volume,
+            mount_point: self.mount_point,
+            subpath: self.subpath,
+            read_only: self.read_only,
+            config: self.config.map(ConfigOptions::into_core).transpose()?.unwrap_or_default(),
+        })
+    }
+}
+
+#[napi(object)]
+#[derive(Default)]
+pub struct MountOptions {
+    pub subpath: Option<String>,
+    pub read_only: Option<bool>,
+    pub config: Option<ConfigOptions>,
+}
+
+#[napi(object)]
+#[derive(Default)]
+pub struct ClaimOptions {
+    pub mounts: Option<Vec<MountRequest>>,
+    pub wait_for_mounts: Option<bool>,
+    pub mount_wait_timeout_ms: Option<f64>,
+    pub group: Option<String>,
+    pub labels: Option<Labels>,
+    pub root: Option<String>,
+}
+
+impl ClaimOptions {
+    pub fn into_core(self) -> CoreResult<core::ClaimOptions> {
+        Ok(core::ClaimOptions {
+            group: self.group,
+            labels: self.labels.unwrap_or_default(),
+            root: self.root,
+            mounts: self.mounts.unwrap_or_default().into_iter().map(MountRequest::into_core).collect::<CoreResult<_>>()?,
+            wait_for_mounts: self.wait_for_mounts.unwrap_or(false),
+            mount_wait_timeout_ms: opt_uint("mountWaitTimeoutMs", self.mount_wait_timeout_ms)?,
+        })
+    }
+}
+
+#[napi(object)]
+#[derive(Default)]
+pub struct ReadOptions {
+    pub offset: Option<f64>,
+    pub length: Option<f64>,
+}
+
+impl ReadOptions {
+    /// `(offset, length)` when a range was asked for.
+    pub fn range(&self) -> CoreResult<Option<(u64, u64)>> {
+        let off = opt_uint("offset", self.offset)?;
+        let len = opt_uint("length", self.length)?;
+        Ok(match (off, len) {
+            (None, None) => None,
+            (o, l) => Some((o.unwrap_or(0), l.unwrap_or(u64::MAX))),
+        })
+    }
+}
+
+#[napi(object)]
+#[derive(Default)]
+pub struct WriteOptions {
+    pub append: Option<bool>,
+    pub offset: Option<f64>,
+    pub exclusive: Option<bool>,
+    pub if_version: Option<f64>,
+    pub parents: Option<bool>,
+}
+
+impl WriteOptions {
+    pub fn into_core(self) -> CoreResult<core::WriteOptions> {
+        let offset = opt_uint("offset", self.offset)?;
+        let append = self.append.unwrap_or(false);
+        let exclusive = self.exclusive.unwrap_or(false);
+        let chosen = [append, exclusive, offset.is_some()].iter().filter(|b| **b).count();
+        if chosen > 1 {
+            return Err(invalid(format!(
+                "write options append={append}, exclusive={exclusive}, offset={offset:?} exclude each other"
+            )));
+        }
+        let mode = if append {
+            core::WriteMode::Append
+        } else if exclusive {
+            core::WriteMode::Exclusive
+        } else if let Some(o) = offset {
+            core::WriteMode::At(o)
+        } else {
+            core::WriteMode::Truncate
+        };
+        Ok(core::WriteOptions {
+            mode,
+            if_version: opt_uint("ifVersion", self.if_version)?,
+            parents: self.parents.unwrap_or(true),
+        })
+    }
+}
+
+#[napi(object)]
+#[derive(Default)]
+pub struct ListDirOptions {
+    pub limit: Option<f64>,
+    pub cursor: Option<String>,
+}
+
+impl ListDirOptions {
+    pub fn into_core(self) -> CoreResult<core::ListDirOptions> {
+        Ok(core::ListDirOptions { limit: opt_uint("limit", self.limit)?.map(|l| l as usize), cursor: self.cursor })
+    }
+}
+
+#[napi(object)]
+#[derive(Default)]
+pub struct MkdirOptions {
+    pub parents: Option<bool>,
+}
+
+#[napi(object)]
+#[derive(Default)]
+pub struct RemoveOptions {
+    pub recursive: Option<bool>,
+}
+
+#[napi(object)]
+#[derive(Default)]
+pub struct SetTimesOptions {
+    pub atime: Option<f64>,
+    pub mtime: Option<f64>,
+}
+
+pub fn opt_time(what: &str, v: Option<f64>) -> CoreResult<Option<i64>> {
+    v.map(|t| {
+        if t.is_finite() && t.fract() == 0.0 && t.abs() <= 9_007_199_254_740_991.0 {
+            Ok(t as i64)
+        } else {
+            Err(invalid(format!("{what} {t} is not an integer number of ms")))
+        }
+    })
+    .transpose()
+}
+
+#[napi(object)]
+#[derive(Default)]
+pub struct SnapshotOptions {
+    pub name: Option<String>,
+}
+
+#[napi(object)]
+#[derive(Default)]
+pub struct ChangesOptions {
+    pub since: Option<f64>,
+    pub limit: Option<f64>,
+}
+
+#[napi(object)]
+#[derive(Default)]
+pub struct GcOptions {
+    /// Keep unreferenced blocks younger than this (default 600000 ms).
+    pub grace_ms: Option<f64>,
+}
+
+// ---------------------------------------------------------------- outputs
+
+/// Bytes handed to JS as a Buffer (copied when small: cheaper than an external buffer).
+pub struct Bytes(pub Vec<u8>);
+
+impl ToNapiValue for Bytes {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        if val.0.len() <= COPY_MAX {
+            let mut out = ptr::null_mut();
+            let mut data = ptr::null_mut();
+            check_status!(unsafe {
+                sys::napi_create_buffer_copy(env, val.0.len(), val.0.as_ptr().cast(), &mut data, &mut out)
+            })?;
+            Ok(out)
+        } else {
+            unsafe { Buffer::to_napi_value(env, Buffer::from(val.0)) }
+        }
+    }
+}
+
+impl TypeName for Bytes {
+    fn type_name() -> &'static str {
+        "Buffer"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+fn n(v: u64) -> i64 {
+    v as i64
+}
+
+#[napi(object, js_name = "VolumeConfig")]
+pub struct VolumeConfig {
+    pub cache_size: i64,
+    pub buffer_size: i64,
+    pub prefetch: u32,
+    pub writeback: bool,
+}
+
+impl From<core::VolumeConfig> for VolumeConfig {
+    fn from(c: core::VolumeConfig) -> Self {
+        VolumeConfig { cache_size: n(c.cache_size), buffer_size: n(c.buffer_size), prefetch: c.prefetch, writeback: c.writeback }
+    }
+}
+
+#[napi(object)]
+pub struct Volume {
+    pub id: String,
+    pub name: Option<String>,
+    pub access_mode: String,
+    pub size_limit: Option<i64>,
+    pub config: VolumeConfig,
+    pub labels: Labels,
+    pub used_bytes: i64,
+    pub file_count: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl From<core::Volume> for Volume {
+    fn from(v: core::Volume) -> Self {
+        Volume {
+            id: v.id,
+            name: v.name,
+            access_mode: v.access_mode.as_str().to_string(),
+            size_limit: v.size_limit.map(n),
+            config: v.config.into(),
+            labels: v.labels,
+            used_bytes: n(v.used_bytes),
+            file_count: n(v.file_count),
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+        }
+    }
+}
+
+#[napi(object)]
+pub struct VolumePage {
+    pub items: Vec<Volume>,
+    pub next_cursor: Option<String>,
+}
+
+#[napi(object)]
+pub struct MountSession {
+    pub mount_session_id: String,
+    pub volume_id: String,
+    pub sandbox_id: String,
+    pub mount_point: String,
+    pub subpath: String,
+    pub read_only: bool,
+    pub config: VolumeConfig,
+    pub state: String,
+    pub last_error_code: Option<String>,
+    pub last_error_message: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl From<core::MountSession> for MountSession {
+    fn from(m: core::MountSession) -> Self {
+        MountSession {
+            mount_session_id: m.id,
+            volume_id: m.volume_id,
+            sandbox_id: m.sandbox_id,
+            mount_point: m.mount_point,
+            subpath: m.subpath,
+            read_only: m.read_only,
+            config: m.config.into(),
+            state: m.state.as_str().to_string(),
+            last_error_code: m.last_error_code,
+            last_error_message: m.last_error_message,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+pub fn sessions(v: Vec<core::MountSession>) -> Vec<MountSession> {
+    v.into_iter().map(Into::into).collect()
+}
+
+#[napi(object)]
+#[derive(Clone)]
+pub struct SandboxInfo {
+    pub id: String,
+    pub template: String,
+    pub group: Option<String>,
+    pub state: String,
+    pub labels: Labels,
+    pub root: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl From<core::SandboxInfo> for SandboxInfo {
+    fn from(s: core::SandboxInfo) -> Self {
+        SandboxInfo {
+            id: s.id,
+            template: s.template,
+            group: s.group,
+            state: s.state.as_str().to_string(),
+            labels: s.labels,
+            root: s.root,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+#[napi(object)]
+pub struct FileInfo {
+    pub path: String,
+    pub kind: String,
+    pub size: i64,
+    pub mode: u32,
+    pub version: i64,
+    pub atime: i64,
+    pub mtime: i64,
+    pub ctime: i64,
+    pub target: Option<String>,
+}
+
+impl From<core::FileInfo> for FileInfo {
+    fn from(f: core::FileInfo) -> Self {
+        FileInfo {
+            path: f.path,
+            kind: f.kind.as_str().to_string(),
+            size: n(f.size),
+            mode: f.mode,
+            version: n(f.version),
+            atime: f.atime,
+            mtime: f.mtime,
+            ctime: f.ctime,
+            target: f.target,
+        }
+    }
+}
+
+#[napi(object)]
+pub struct DirEntry {
+    pub name: String,
+    pub kind: String,
+    pub size: i64,
+    pub version: i64,
+    pub mtime: i64,
+}
+
+#[napi(object)]
+pub struct DirPage {
+    pub items: Vec<DirEntry>,
+    pub next_cursor: Option<String>,
+}
+
+impl From<core::Page<core::DirEntry>> for DirPage {
+    fn from(p: core::Page<core::DirEntry>) -> Self {
+        DirPage {
+            items: p
+                .items
+                .into_iter()
+                .map(|e| DirEntry { name: e.name, kind: e.kind.as_str().to_string(), size: n(e.size), version: n(e.version), mtime: e.mtime })
+                .collect(),
+            next_cursor: p.next_cursor,
+        }
+    }
+}
+
+#[napi(object)]
+pub struct Snapshot {
+    pub id: String,
+    pub volume_id: String,
+    pub name: Option<String>,
+    pub used_bytes: i64,
+    pub file_count: i64,
+    pub created_at: i64,
+}
+
+impl From<core::Snapshot> for Snapshot {
+    fn from(s: core::Snapshot) -> Self {
+        Snapshot { id: s.id, volume_id: s.volume_id, name: s.name, used_bytes: n(s.used_bytes), file_count: n(s.file_count), created_at: s.created_at }
+    }
+}
+
+#[napi(object)]
+pub struct ChangeEntry {
+    pub seq: i64,
+    pub path: String,
+    pub kind: String,
+    pub new_path: Option<String>,
+    pub at: i64,
+}
+
+impl From<core::ChangeEntry> for ChangeEntry {
+    fn from(c: core::ChangeEntry) -> Self {
+        ChangeEntry { seq: n(c.seq), path: c.path, kind: c.kind.as_str().to_string(), new_path: c.new_path, at: c.at }
+    }
+}
+
+#[napi(object)]
+pub struct Stats {
+    pub volumes: i64,
+    pub sandboxes: i64,
+    pub active_mounts: i64,
+    pub blocks: i64,
+    pub block_bytes: i64,
+    pub used_bytes: i64,
+}
+
+impl From<core::Stats> for Stats {
+    fn from(s: core::Stats) -> Self {
+        Stats {
+            volumes: n(s.volumes),
+            sandboxes: n(s.sandboxes),
+            active_mounts: n(s.active_mounts),
+            blocks: n(s.blocks),
+            block_bytes: n(s.block_bytes),
+            used_bytes: n(s.used_bytes),
+        }
+    }
+}
+
+#[napi(object)]
+pub struct GcReport {
+    pub blocks_deleted: i64,
+    pub bytes_freed: i64,
+}
+
+#[napi(object)]
+pub struct FsckReport {
+    pub clean: bool,
+    pub dangling: Vec<String>,
+    pub leaked_blocks: Vec<String>,
+    pub refcount_drift: Vec<String>,
+    pub counter_drift: Vec<String>,
+    pub orphans: Vec<String>,
+}
+
+impl From<core::FsckReport> for FsckReport {
+    fn from(r: core::FsckReport) -> Self {
+        FsckReport {
+            clean: r.is_clean(),
+            dangling: r.dangling,
+            leaked_blocks: r.leaked_blocks,
+            refcount_drift: r.refcount_drift,
+            counter_drift: r.counter_drift,
+            orphans: r.orphans,
+        }
+    }
+}

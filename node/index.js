@@ -1,0 +1,100 @@
+'use strict'
+// sandvol for Node: loads the native module (sandvol.node, built from
+// bindings/node) and exports its classes. Every I/O method returns a Promise
+// and runs on the libuv thread pool; errors are `Error`s whose `.code` is one
+// of ERROR_CODES.
+
+const native = require('./sandvol.node')
+
+const ERROR_CODES = Object.freeze(native.errorCodes())
+const KNOWN = new Set(ERROR_CODES)
+
+// napi reports a bad argument type while converting arguments, before sandvol
+// runs, with its own status names ('StringExpected', 'InvalidArg', ...). Every
+// such error is a bad argument: give it the stable code.
+function fixArgError (e) {
+  if (e !== null && typeof e === 'object' && !KNOWN.has(e.code)) {
+    try { e.code = 'invalid_argument' } catch (_) {}
+  }
+  return e
+}
+
+// Promise-returning methods never throw synchronously: a bad argument rejects.
+function wrapAsync (owner, name) {
+  const f = owner[name]
+  Object.defineProperty(owner, name, {
+    value: {
+      [name] (...args) {
+        try {
+          return f.apply(this, args)
+        } catch (e) {
+          return Promise.reject(fixArgError(e))
+        }
+      }
+    }[name],
+    writable: true,
+    configurable: true,
+    enumerable: false
+  })
+}
+
+function wrapSync (owner, name) {
+  const f = owner[name]
+  return {
+    [name] (...args) {
+      try {
+        return f.apply(this, args)
+      } catch (e) {
+        throw fixArgError(e)
+      }
+    }
+  }[name]
+}
+
+for (const cls of [native.Engine, native.Sandbox, native.FileHandle]) {
+  const proto = cls.prototype
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const d = Object.getOwnPropertyDescriptor(proto, name)
+    if (name !== 'constructor' && typeof d.value === 'function') wrapAsync(proto, name)
+  }
+}
+// napi defines static members read-only, so the static opener is native
+// `_open` and `Engine.open` is added here.
+Object.defineProperty(native.Engine, 'open', {
+  value: { open: native.Engine._open }.open,
+  writable: true,
+  configurable: true,
+  enumerable: false
+})
+wrapAsync(native.Engine, 'open')
+
+/** A bootstrap mount of `claimSandbox` (a plain object works as well). */
+class MountRequest {
+  constructor (ref, mountPoint, opts = {}) {
+    if (opts === null || typeof opts !== 'object') {
+      const e = new TypeError(`MountRequest options must be an object, got ${typeof opts}`)
+      e.code = 'invalid_argument'
+      throw e
+    }
+    this.ref = ref
+    this.mountPoint = mountPoint
+    if (opts.subpath !== undefined) this.subpath = opts.subpath
+    if (opts.readOnly !== undefined) this.readOnly = opts.readOnly
+    if (opts.config !== undefined) this.config = opts.config
+  }
+}
+
+module.exports = {
+  Engine: native.Engine,
+  Sandbox: native.Sandbox,
+  FileHandle: native.FileHandle,
+  MountRequest,
+  ERROR_CODES,
+  version: native.version(),
+  // Benchmark-only, not part of the API.
+  _bench: Object.freeze({
+    readFileSync: wrapSync(native, '_readFileSync'),
+    writeFileSync: wrapSync(native, '_writeFileSync'),
+    rustLoop: wrapSync(native, '_rustLoop')
+  })
+}
