@@ -1,5 +1,6 @@
 //! The engine: one open data directory (catalog, block store, cache, staging).
 
+use crate::cache::{BlockCache, Staging};
 use crate::catalog::{Catalog, Durability};
 use crate::error::{Error, Result};
 use crate::mount::MountSession;
@@ -74,6 +75,8 @@ pub(crate) struct Inner {
     pub opts: EngineOptions,
     pub catalog: Catalog,
     pub store: Arc<dyn BlockStore>,
+    pub cache: BlockCache,
+    pub staging: Staging,
     runtime: Mutex<Option<tokio::runtime::Runtime>>,
     closed: AtomicBool,
     /// Process that opened the engine: a forked child has no runtime threads and
@@ -149,12 +152,21 @@ impl Engine {
             .enable_time()
             .build()
             .map_err(|e| Error::io(format!("cannot start the background runtime: {e}")).with_source(e))?;
+        let staging = Staging::new(dir.join("staging"), store.clone());
+        // Blocks acknowledged before a crash reach the store before anything else runs.
+        let recovered = staging.recover()?;
+        if recovered > 0 {
+            tracing::info!(blocks = recovered, "uploaded staged blocks left by a previous run");
+        }
+        let cache = BlockCache::new(dir.join("cache"));
         let engine = Engine {
             inner: Arc::new(Inner {
                 dir,
                 opts,
                 catalog,
                 store,
+                cache,
+                staging,
                 runtime: Mutex::new(Some(runtime)),
                 closed: AtomicBool::new(false),
                 pid: std::process::id(),
@@ -180,6 +192,9 @@ impl Engine {
     pub fn close(&self) -> Result<()> {
         if self.inner.closed.swap(true, Ordering::SeqCst) {
             return Ok(());
+        }
+        if !self.flush_uploads(std::time::Duration::from_secs(60)) {
+            tracing::warn!("closing with staged blocks not yet uploaded; the next open uploads them");
         }
         if let Some(rt) = self.inner.runtime.lock().take() {
             rt.shutdown_timeout(std::time::Duration::from_secs(30));
@@ -214,8 +229,24 @@ impl Engine {
         Ok(())
     }
 
-    /// Resumes transitions that a dead process left half done (see `mount::orphaned`).
+    /// Resumes transitions that a dead process left half done (see `mount::orphaned`),
+    /// and drops cache partitions no session or volume owns any more.
     fn recover(&self) -> Result<()> {
+        let live: std::collections::HashSet<String> = self.inner.catalog.read(|tx| {
+            let mut stmt = tx.prepare(
+                "SELECT id FROM mounts WHERE state NOT IN ('unmounted', 'released', 'failed') UNION SELECT id FROM volumes",
+            )?;
+            let ids = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<_>>()?;
+            Ok(ids)
+        })?;
+        if let Ok(rd) = std::fs::read_dir(self.inner.dir.join("cache")) {
+            for e in rd.flatten() {
+                let key = e.file_name().to_string_lossy().to_string();
+                if !live.contains(&key) {
+                    self.inner.cache.drop_partition(&key);
+                }
+            }
+        }
         let orphans = self.inner.catalog.read(crate::mount::orphaned)?;
         for m in orphans {
             tracing::info!(mount_session_id = %m.id, state = %m.state, "recovering mount session");

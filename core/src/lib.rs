@@ -21,6 +21,7 @@
 //! # Ok::<(), sandvol_core::Error>(())
 //! ```
 
+pub mod cache;
 pub mod catalog;
 pub mod config;
 pub mod engine;
@@ -35,6 +36,7 @@ pub mod store;
 mod util;
 pub mod volume;
 
+pub use cache::CacheStats;
 pub use catalog::Durability;
 pub use config::{AccessMode, ConfigOverride, Size, VolumeConfig, parse_size};
 pub use engine::{Engine, EngineOptions, MountHook};
@@ -46,7 +48,7 @@ pub use sandbox::{ClaimOptions, Sandbox, SandboxInfo, SandboxState};
 pub use snapshot::Snapshot;
 pub use stats::Stats;
 pub use store::gc::{DEFAULT_GC_GRACE, FsckReport, GcReport};
-pub use store::{BlockStore, LocalStore};
+pub use store::{BlockStore, LocalStore, SimulatedStore};
 pub use volume::{CreateVolume, Labels, ListOptions, Page, UpdateVolume, Volume};
 
 /// The crate version (also what the C ABI's `sandvol_version()` returns).

@@ -442,15 +442,17 @@ impl Engine {
                 m.id, m.state
             )));
         }
-        // Every acknowledged write is already in the store (handles flush on close),
-        // so there is no dirty data held for the session to flush here.
+        // Handles flush on close; what is left to flush is the writeback journal.
+        self.flush_for(m)?;
         if let Some(h) = &self.inner.opts.mount_hook
             && let Err(e) = h.detach(m)
         {
             tracing::warn!(mount_session_id = %m.id, error = %e, "detach hook failed");
         }
         self.inner.catalog.write(|tx| mount::transition(tx, &m.id, MountState::Unmounted, None))?;
-        self.finish_release(&m.id)
+        let out = self.finish_release(&m.id);
+        self.inner.cache.drop_partition(&m.id);
+        out
     }
 
     fn finish_release(&self, id: &str) -> Result<MountSession> {
@@ -513,6 +515,7 @@ impl Engine {
             mount::for_sandbox(tx, id)
         })?;
         for m in sessions.iter().filter(|m| m.state == MountState::Mounted) {
+            self.flush_for(m)?;
             if let Some(h) = &self.inner.opts.mount_hook
                 && let Err(e) = h.detach(m)
             {
@@ -596,6 +599,17 @@ impl Engine {
             volume::remove(tx, &scratch)?;
             set_state(tx, id, SandboxState::Released)
         })
+    }
+
+    /// Makes a session's acknowledged writes durable in the store before it detaches.
+    fn flush_for(&self, m: &MountSession) -> Result<()> {
+        let span = tracing::info_span!("flush", mount_session_id = %m.id);
+        let _g = span.enter();
+        if self.flush_uploads(Duration::from_secs(300)) {
+            Ok(())
+        } else {
+            Err(Error::timeout(format!("mount session {}: staged blocks were not uploaded within 300 s", m.id)))
+        }
     }
 
     /// Finishes a transition a dead process left half done.

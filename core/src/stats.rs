@@ -1,6 +1,7 @@
 //! Counters exposed through `Engine::stats()`.
 
 use crate::engine::Engine;
+use crate::cache::CacheStats;
 use crate::error::Result;
 use serde::Serialize;
 
@@ -19,6 +20,8 @@ pub struct Stats {
     pub block_bytes: u64,
     /// Sum of used_bytes over user volumes.
     pub used_bytes: u64,
+    /// Cache, buffer and writeback counters of this engine (this process).
+    pub cache: CacheStats,
 }
 
 impl Engine {
@@ -34,7 +37,22 @@ impl Engine {
                 blocks: q("SELECT COUNT(*) FROM blocks WHERE refcount > 0")?,
                 block_bytes: q("SELECT COALESCE(SUM(size), 0) FROM blocks WHERE refcount > 0")?,
                 used_bytes: q("SELECT COALESCE(SUM(used_bytes), 0) FROM volumes WHERE kind = 'user'")?,
+                cache: self.cache_stats(None),
             })
         })
+    }
+
+    /// Cache, buffer and writeback counters of one volume (all its mounts and direct access).
+    pub fn volume_stats(&self, volume: &str) -> Result<CacheStats> {
+        self.check_open()?;
+        let v = self.get_volume(volume)?;
+        Ok(self.cache_stats(Some(&v.id)))
+    }
+
+    fn cache_stats(&self, volume: Option<&str>) -> CacheStats {
+        let mut s = self.inner.cache.stats(volume);
+        // Staged blocks are not tied to one volume (identical blocks are shared).
+        s.staged_bytes = self.inner.staging.staged_bytes();
+        s
     }
 }

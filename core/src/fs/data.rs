@@ -5,7 +5,8 @@
 use super::tree::Inode;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::store::{hash_block, refs};
+use crate::cache::ReadCtx;
+use crate::store::refs;
 use rusqlite::{Transaction, params};
 use std::collections::BTreeMap;
 
@@ -48,20 +49,10 @@ pub(crate) fn load(tx: &Transaction<'_>, owner: &str, inode: &Inode, span: Optio
 }
 
 impl Engine {
-    /// Fetches one block (verified against its hash).
-    pub(crate) fn fetch_block(&self, hash: &str) -> Result<Vec<u8>> {
-        self.inner.store.get(hash)
-    }
-
-    /// Stores one block and returns its hash.
-    pub(crate) fn put_block(&self, data: &[u8]) -> Result<String> {
-        let hash = hash_block(data);
-        self.inner.store.put(&hash, data)?;
-        Ok(hash)
-    }
-
-    /// Bytes `[off, off+len)` of committed content (clamped to its size), fetched from the store.
-    pub(crate) fn assemble(&self, c: &Committed, off: u64, len: u64) -> Result<Vec<u8>> {
+    /// Bytes `[off, off+len)` of committed content (clamped to its size), read
+    /// through the cache; missing blocks are fetched in parallel, as many at a
+    /// time as the mount's buffer_size holds.
+    pub(crate) fn assemble(&self, ctx: &ReadCtx, c: &Committed, off: u64, len: u64) -> Result<Vec<u8>> {
         let end = c.size.min(off.saturating_add(len));
         if off >= end {
             return Ok(Vec::new());
@@ -74,17 +65,42 @@ impl Engine {
             return Ok(out);
         }
         let bs = self.inner.opts.block_size;
+        let wanted: Vec<(u64, &str, u64)> = chunk_span(off, end - off, bs)
+            .filter_map(|idx| c.chunks.get(&idx).map(|(h, l)| (idx, h.as_str(), *l)))
+            .collect();
+        let missing: Vec<&str> = wanted.iter().filter(|w| !ctx.partition.contains(w.1)).map(|w| w.1).collect();
+        if missing.len() > 1 {
+            let parallel = ((ctx.config.buffer_size / bs) as usize).clamp(1, 16).min(missing.len());
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let failed: parking_lot::Mutex<Option<Error>> = parking_lot::Mutex::new(None);
+            std::thread::scope(|s| {
+                for _ in 0..parallel {
+                    s.spawn(|| {
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(h) = missing.get(i) else { break };
+                            if let Err(e) = self.block(ctx, h, false) {
+                                failed.lock().get_or_insert(e);
+                                break;
+                            }
+                        }
+                    });
+                }
+            });
+            if let Some(e) = failed.into_inner() {
+                return Err(e);
+            }
+        }
         let mut out = vec![0u8; (end - off) as usize];
-        for idx in chunk_span(off, end - off, bs) {
-            let Some((hash, clen)) = c.chunks.get(&idx) else { continue };
+        for (idx, hash, clen) in wanted {
             let cstart = idx * bs;
             let s = off.max(cstart);
             let e = end.min(cstart + clen);
             if s >= e {
                 continue;
             }
-            let block = self.fetch_block(hash)?;
-            if block.len() as u64 != *clen {
+            let block = self.block(ctx, hash, false)?;
+            if block.len() as u64 != clen {
                 return Err(Error::corrupt(format!("block {hash} has {} bytes; its chunk says {clen}", block.len())));
             }
             out[(s - off) as usize..(e - off) as usize].copy_from_slice(&block[(s - cstart) as usize..(e - cstart) as usize]);
@@ -93,7 +109,7 @@ impl Engine {
     }
 
     /// The committed bytes of chunk `idx` (up to its end or the file size), for merges.
-    pub(crate) fn chunk_bytes(&self, c: &Committed, idx: u64) -> Result<Vec<u8>> {
+    pub(crate) fn chunk_bytes(&self, ctx: &ReadCtx, c: &Committed, idx: u64) -> Result<Vec<u8>> {
         let bs = self.inner.opts.block_size;
         let start = idx * bs;
         let end = c.size.min(start + bs);
@@ -108,12 +124,24 @@ impl Engine {
         match c.chunks.get(&idx) {
             None => Ok(vec![0; (end - start) as usize]),
             Some((hash, _)) => {
-                let mut v = self.fetch_block(hash)?;
+                let mut v = self.block(ctx, hash, false)?.to_vec();
                 v.resize((end - start) as usize, 0);
                 Ok(v)
             }
         }
     }
+}
+
+/// Hashes of the chunks after `after` (exclusive), up to `n`, for read-ahead.
+pub(crate) fn following(tx: &Transaction<'_>, owner: &str, ino: i64, after: u64, n: u64) -> Result<Vec<String>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let mut stmt = tx.prepare_cached(
+        "SELECT hash FROM chunks WHERE owner = ?1 AND ino = ?2 AND idx > ?3 AND idx <= ?4 ORDER BY idx",
+    )?;
+    let rows = stmt.query_map(params![owner, ino, after as i64, (after + n) as i64], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// A new chunk, its block already in the store.
@@ -169,20 +197,6 @@ pub(crate) fn replace_chunks(
         refs::release(tx, &h)?;
     }
     Ok(())
-}
-
-/// True when every new chunk's block is safe to reference: either the catalog
-/// already holds a live reference, or the block is in the store. A block whose
-/// count was zero may have been deleted by gc after it was stored; the caller
-/// stores it again.
-pub(crate) fn blocks_present(tx: &Transaction<'_>, store: &dyn crate::store::BlockStore, new: &[NewChunk]) -> Result<bool> {
-    let mut live = tx.prepare_cached("SELECT 1 FROM blocks WHERE hash = ?1 AND refcount > 0")?;
-    for n in new {
-        if !live.exists([&n.hash])? && !store.exists(&n.hash)? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use super::ops::{account, check_quota, info, lookup};
 use super::route::{Target, route};
 use super::tree::{self, FileKind};
 use super::{ChangeKind, FileInfo, OpenOptions};
+use crate::cache::{Counters, ReadCtx};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorCode, Result};
 use crate::util::now_ms;
@@ -20,6 +21,7 @@ use std::collections::BTreeMap;
 /// An open file. `Send + Sync`; operations on one handle are serialized.
 pub struct FileHandle {
     engine: Engine,
+    ctx: ReadCtx,
     owner: String,
     ino: i64,
     path: String,
@@ -40,6 +42,8 @@ struct State {
     dirty: BTreeMap<u64, Vec<u8>>,
     dirty_bytes: u64,
     closed: bool,
+    /// End of the last read, to tell sequential reads from random ones.
+    last_read_end: Option<u64>,
 }
 
 impl std::fmt::Debug for FileHandle {
@@ -55,7 +59,7 @@ impl Engine {
         if !opts.read && !opts.write {
             return Err(Error::invalid_argument(format!("open of {path:?} asks for neither read nor write")));
         }
-        let (owner, ino, size, shown, vpath, buffer_size) = self.inner.catalog.write(|tx| {
+        let (owner, ino, size, shown, vpath, r) = self.inner.catalog.write(|tx| {
             let r = route(tx, target, path)?;
             if opts.write {
                 r.check_writable()?;
@@ -96,10 +100,12 @@ impl Engine {
                 changes::record(tx, &r.owner, seq, &vpath, ChangeKind::Write, None)?;
                 size = 0;
             }
-            Ok((r.owner, i.ino, size, shown, vpath, r.config.buffer_size))
+            Ok((r.owner.clone(), i.ino, size, shown, vpath, r))
         })?;
+        let buffer_size = r.config.buffer_size;
         Ok(FileHandle {
             engine: self.clone(),
+            ctx: r.ctx(self),
             owner,
             ino,
             path: shown,
@@ -108,7 +114,14 @@ impl Engine {
             writable: opts.write,
             append: opts.append,
             buffer_size,
-            state: Mutex::new(State { size, committed_size: size, dirty: BTreeMap::new(), dirty_bytes: 0, closed: false }),
+            state: Mutex::new(State {
+                size,
+                committed_size: size,
+                dirty: BTreeMap::new(),
+                dirty_bytes: 0,
+                closed: false,
+                last_read_end: None,
+            }),
         })
     }
 }
@@ -147,16 +160,30 @@ impl FileHandle {
     }
 
     /// Reads up to `len` bytes at `offset`, seeing this handle's unflushed writes.
+    ///
+    /// Reads that continue where the previous one ended are sequential: they
+    /// start background fetches of the blocks ahead, as many as buffer_size holds.
     pub fn read_at(&self, offset: u64, len: u64) -> Result<Vec<u8>> {
-        let st = self.state.lock();
+        let mut st = self.state.lock();
         self.check(&st, false)?;
         let end = st.size.min(offset.saturating_add(len));
         if offset >= end {
             return Ok(Vec::new());
         }
         let bs = self.engine.inner.opts.block_size;
-        let c = self.committed(chunk_span(offset, end - offset, bs))?;
-        let mut out = self.engine.assemble(&c, offset, end - offset)?;
+        let sequential = st.last_read_end == Some(offset);
+        st.last_read_end = Some(end);
+        let ahead_n = if sequential { (self.ctx.config.buffer_size / bs).max(1) } else { 0 };
+        let (c, ahead) = self.engine.inner.catalog.read(|tx| {
+            let i = tree::get_opt(tx, &self.owner, self.ino)?
+                .ok_or_else(|| Error::not_found(format!("file {:?} was removed while open", self.path)))?;
+            let ahead = data::following(tx, &self.owner, self.ino, (end - 1) / bs, ahead_n)?;
+            Ok((data::load(tx, &self.owner, &i, Some(chunk_span(offset, end - offset, bs)))?, ahead))
+        })?;
+        if !ahead.is_empty() {
+            self.engine.prefetch(&self.ctx, ahead);
+        }
+        let mut out = self.engine.assemble(&self.ctx, &c, offset, end - offset)?;
         out.resize((end - offset) as usize, 0);
         for (idx, buf) in st.dirty.range(offset / bs..=(end - 1) / bs) {
             let cstart = idx * bs;
@@ -193,9 +220,10 @@ impl FileHandle {
                 let base = if covers || cstart >= st.committed_size {
                     Vec::new()
                 } else {
-                    self.engine.chunk_bytes(&self.committed(idx..idx + 1)?, idx)?
+                    self.engine.chunk_bytes(&self.ctx, &self.committed(idx..idx + 1)?, idx)?
                 };
                 st.dirty_bytes += base.len() as u64;
+                Counters::bump(&self.ctx.partition.counters.dirty_bytes, base.len() as u64);
                 st.dirty.insert(idx, base);
             }
             let buf = st.dirty.get_mut(&idx).expect("chunk was just buffered");
@@ -206,6 +234,7 @@ impl FileHandle {
             }
             buf[(s - cstart) as usize..need].copy_from_slice(&bytes[(s - offset) as usize..(e - offset) as usize]);
             st.dirty_bytes += grew;
+            Counters::bump(&self.ctx.partition.counters.dirty_bytes, grew);
         }
         st.size = st.size.max(end);
         Ok(bytes.len() as u64)
@@ -232,7 +261,7 @@ impl FileHandle {
         let mut new = Vec::new();
         let mut inline = None;
         if new_size_hint <= inline_max {
-            let mut content = self.engine.chunk_bytes(&self.committed(0..1)?, 0)?;
+            let mut content = self.engine.chunk_bytes(&self.ctx, &self.committed(0..1)?, 0)?;
             if let Some(buf) = st.dirty.get(&0) {
                 if content.len() < buf.len() {
                     content.resize(buf.len(), 0);
@@ -243,19 +272,12 @@ impl FileHandle {
             inline = Some(content);
         } else {
             for (idx, buf) in &st.dirty {
-                let hash = self.engine.put_block(buf)?;
+                let hash = self.engine.put_block(&self.ctx.config, buf)?;
                 new.push(NewChunk { idx: *idx, hash, len: buf.len() as u64 });
             }
         }
         let size = st.size;
-        let store = self.engine.inner.store.clone();
         self.engine.inner.catalog.write(|tx| {
-            if !data::blocks_present(tx, store.as_ref(), &new)? {
-                // gc removed a block we re-used while we were storing it: store again.
-                for (n, buf) in new.iter().zip(st.dirty.values()) {
-                    store.put(&n.hash, buf)?;
-                }
-            }
             let cur = tree::get_opt(tx, &self.owner, self.ino)?
                 .ok_or_else(|| Error::not_found(format!("file {:?} was removed while open", self.path)))?;
             let new_size = cur.size.max(size);
@@ -275,7 +297,7 @@ impl FileHandle {
                         && !new.iter().any(|n| n.idx == 0)
                     {
                         // The file grew out of the catalog: its bytes become chunk 0.
-                        let hash = self.engine.put_block(old_inline)?;
+                        let hash = self.engine.put_block(&self.ctx.config, old_inline)?;
                         data::replace_chunks(tx, &self.owner, self.ino, Some(&[]), &[NewChunk { idx: 0, hash, len: old_inline.len() as u64 }])?;
                     }
                     data::replace_chunks(tx, &self.owner, self.ino, Some(&[]), &new)?;
@@ -290,6 +312,7 @@ impl FileHandle {
             Ok(())
         })?;
         st.dirty.clear();
+        self.ctx.partition.counters.dirty_bytes.fetch_sub(st.dirty_bytes, std::sync::atomic::Ordering::Relaxed);
         st.dirty_bytes = 0;
         st.committed_size = st.size;
         Ok(())

@@ -96,7 +96,7 @@ impl Engine {
     pub fn read_range(&self, target: Target<'_>, path: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
         self.check_open()?;
         let bs = self.inner.opts.block_size;
-        let c = self.inner.catalog.read(|tx| {
+        let (c, r, ahead) = self.inner.catalog.read(|tx| {
             let r = route(tx, target, path)?;
             let i = existing(tx, &r, true)?;
             match i.kind {
@@ -105,9 +105,19 @@ impl Engine {
                 FileKind::Symlink => return Err(Error::not_found(format!("path {:?} is a dangling symlink", r.shown()))),
             }
             let end = i.size.min(offset.saturating_add(len));
-            data::load(tx, &r.owner, &i, Some(chunk_span(offset, end.saturating_sub(offset), bs)))
+            let span = chunk_span(offset, end.saturating_sub(offset), bs);
+            let ahead = match span.end {
+                0 => Vec::new(),
+                e => data::following(tx, &r.owner, i.ino, e - 1, r.config.prefetch as u64)?,
+            };
+            Ok((data::load(tx, &r.owner, &i, Some(span))?, r, ahead))
         })?;
-        self.assemble(&c, offset, len)
+        let ctx = r.ctx(self);
+        // A read that touches an uncached block starts `prefetch` fetches of the blocks after it.
+        if !ahead.is_empty() && c.chunks.values().any(|(h, _)| !ctx.partition.contains(h)) {
+            self.prefetch(&ctx, ahead);
+        }
+        self.assemble(&ctx, &c, offset, len)
     }
 
     /// Writes a file atomically (readers see the old or the new content) and returns its new info.
@@ -117,7 +127,7 @@ impl Engine {
         let inline_max = self.inner.opts.inline_threshold;
         for _ in 0..MAX_WRITE_ATTEMPTS {
             // 1. What the write depends on.
-            let (pre, pre_ino, pre_owner, shown) = self.inner.catalog.read(|tx| {
+            let (pre, pre_ino, route0, shown) = self.inner.catalog.read(|tx| {
                 let r = route(tx, target, path)?;
                 r.check_writable()?;
                 let i = match lookup(tx, &r, true) {
@@ -156,8 +166,10 @@ impl Engine {
                         c
                     }
                 };
-                Ok((c, i.map(|i| i.ino), r.owner, shown))
+                Ok((c, i.map(|i| i.ino), r, shown))
             })?;
+            let ctx = route0.ctx(self);
+            let pre_owner = &route0.owner;
             // 2. New content and blocks.
             let old_size = pre.size;
             let (off, _) = write_extent(opts.mode, old_size, bytes.len() as u64);
@@ -166,7 +178,7 @@ impl Engine {
                 _ => old_size.max(off + bytes.len() as u64),
             };
             let plan = if new_size <= inline_max {
-                let mut content = if opts.mode == WriteMode::Truncate { Vec::new() } else { self.assemble(&pre, 0, old_size)? };
+                let mut content = if opts.mode == WriteMode::Truncate { Vec::new() } else { self.assemble(&ctx, &pre, 0, old_size)? };
                 content.resize(new_size as usize, 0);
                 content[off as usize..off as usize + bytes.len()].copy_from_slice(bytes);
                 Plan::Inline(content)
@@ -181,20 +193,20 @@ impl Engine {
                     let mut chunk = if truncating || full || pre.inline.is_none() && !pre.chunks.contains_key(&idx) && cstart >= old_size {
                         Vec::new()
                     } else {
-                        self.chunk_bytes(&pre, idx)?
+                        self.chunk_bytes(&ctx, &pre, idx)?
                     };
                     let need = (e - cstart) as usize;
                     if chunk.len() < need {
                         chunk.resize(need, 0);
                     }
                     chunk[(s - cstart) as usize..need].copy_from_slice(&bytes[(s - off) as usize..(e - off) as usize]);
-                    let hash = self.put_block(&chunk)?;
+                    let hash = self.put_block(&route0.config, &chunk)?;
                     new.push(NewChunk { idx, hash, len: chunk.len() as u64 });
                 }
                 // An inline file that grows past the threshold moves its bytes into chunk 0.
                 if !truncating && pre.inline.is_some() && !new.iter().any(|n| n.idx == 0) && old_size > 0 {
-                    let chunk = self.chunk_bytes(&pre, 0)?;
-                    let hash = self.put_block(&chunk)?;
+                    let chunk = self.chunk_bytes(&ctx, &pre, 0)?;
+                    let hash = self.put_block(&route0.config, &chunk)?;
                     new.push(NewChunk { idx: 0, hash, len: chunk.len() as u64 });
                 }
                 Plan::Chunks { drop_all: truncating || pre.inline.is_some(), new }
@@ -225,12 +237,7 @@ impl Engine {
                         "path {shown:?} is at version {cur_version}, not the expected {want}"
                     )));
                 }
-                if r.owner != pre_owner || (depends_on_old && (cur.as_ref().map(|i| i.ino) != pre_ino || cur_version != pre.version)) {
-                    return Ok(Commit::Retry);
-                }
-                if let Plan::Chunks { new, .. } = &plan
-                    && !data::blocks_present(tx, self.inner.store.as_ref(), new)?
-                {
+                if r.owner != *pre_owner || (depends_on_old && (cur.as_ref().map(|i| i.ino) != pre_ino || cur_version != pre.version)) {
                     return Ok(Commit::Retry);
                 }
                 if let Some(i) = &cur {

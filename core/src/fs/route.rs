@@ -37,6 +37,8 @@ pub(crate) struct Route {
     pub config: VolumeConfig,
     /// Sandbox path of `root` ("/" for a volume or the scratch volume), for messages.
     pub shown_root: String,
+    /// Cache partition: the mount session, or the volume for direct and scratch access.
+    pub cache_key: String,
 }
 
 impl Route {
@@ -55,6 +57,10 @@ impl Route {
     /// Components of `rel`.
     pub fn comps(&self) -> Vec<&str> {
         split(&self.rel)
+    }
+    /// The cache context for reads through this route.
+    pub fn ctx(&self, engine: &crate::Engine) -> crate::cache::ReadCtx {
+        engine.read_ctx(&self.cache_key, &self.owner, &self.config)
     }
     /// `read_only` / `permission` error when writes are refused.
     pub fn check_writable(&self) -> Result<()> {
@@ -86,6 +92,7 @@ fn route_volume(tx: &Transaction<'_>, r: &str, path: String) -> Result<Route> {
         None
     };
     Ok(Route {
+        cache_key: v.id.clone(),
         owner: v.id,
         root: ROOT_INO,
         rel: path,
@@ -124,6 +131,7 @@ fn route_sandbox(tx: &Transaction<'_>, sandbox_id: &str, path: String, exclude: 
     }
     let Some((id, volume_id, mp, subpath, read_only, config, state, root_ino)) = best else {
         return Ok(Route {
+            cache_key: scratch.clone(),
             owner: scratch,
             root: ROOT_INO,
             rel: path,
@@ -140,6 +148,7 @@ fn route_sandbox(tx: &Transaction<'_>, sandbox_id: &str, path: String, exclude: 
     }
     let root = root_ino.ok_or_else(|| Error::corrupt(format!("mounted session {id} has no root directory")))?;
     Ok(Route {
+        cache_key: id.clone(),
         owner: volume_id,
         root,
         rel: strip_prefix(&path, &mp),

@@ -1,6 +1,6 @@
 //! The default block store: one file per block under `blocks/`, fanned out by hash prefix.
 
-use super::{BlockHash, BlockStore, verify_block};
+use super::{BlockHash, BlockStore};
 use crate::error::{Error, Result};
 use std::fs;
 use std::io::Write;
@@ -70,7 +70,6 @@ impl BlockStore for LocalStore {
             std::io::ErrorKind::NotFound => Error::corrupt(format!("block {hash} is missing from the store")),
             _ => Error::from(e),
         })?;
-        verify_block(hash, &data)?;
         Ok(data)
     }
 

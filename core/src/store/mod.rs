@@ -6,8 +6,10 @@
 pub mod gc;
 mod local;
 pub(crate) mod refs;
+mod simulated;
 
 pub use local::LocalStore;
+pub use simulated::SimulatedStore;
 
 use crate::error::{Error, Result};
 
@@ -32,7 +34,7 @@ pub fn verify_block(hash: &str, data: &[u8]) -> Result<()> {
 pub trait BlockStore: Send + Sync {
     /// Stores `data` under `hash` (idempotent: an existing block is left as it is).
     fn put(&self, hash: &str, data: &[u8]) -> Result<()>;
-    /// Fetches a whole block, verified against its hash.
+    /// Fetches a whole block (the engine verifies it against its hash).
     fn get(&self, hash: &str) -> Result<Vec<u8>>;
     /// True when the block is present.
     fn exists(&self, hash: &str) -> Result<bool>;
