@@ -6,6 +6,7 @@ import io
 from typing import Any, Optional
 
 from ._native import FileHandle as _FileHandle
+from ._native import FileInfo
 
 __all__ = ["File"]
 
@@ -136,14 +137,7 @@ class File(io.RawIOBase):
         finally:
             super().close()
 
-    def stat(self) -> Any:
+    def stat(self) -> FileInfo:
         """The file's committed FileInfo."""
         self._check_open()
         return self._h.stat()
-
-    def __del__(self) -> None:
-        # Close on garbage collection (flushing), like io's files.
-        try:
-            self.close()
-        except Exception:
-            pass

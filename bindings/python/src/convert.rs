@@ -132,6 +132,26 @@ pub fn uint(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<u64> {
     }
 }
 
+/// A non-negative int argument (counts, limits, sequence numbers): a negative
+/// value is `invalid_argument`, not `OverflowError`.
+pub struct NonNeg(pub u64);
+impl<'a, 'py> FromPyObject<'a, 'py> for NonNeg {
+    type Error = PyErr;
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        uint(&obj, "value").map(NonNeg)
+    }
+}
+impl NonNeg {
+    /// As u32, saturating (the engine then refuses values above its maximum).
+    pub fn u32(&self) -> u32 {
+        self.0.min(u32::MAX as u64) as u32
+    }
+    /// As usize, saturating.
+    pub fn usize(&self) -> usize {
+        self.0.min(usize::MAX as u64) as usize
+    }
+}
+
 /// Calls `f` with the bytes of a bytes-like object. `bytes` is borrowed without
 /// a copy (it is immutable, so it is safe to read with the GIL released);
 /// `bytearray` and `memoryview` are copied first, since other threads could

@@ -1,6 +1,6 @@
 //! `sandvol.Engine`: one open data directory.
 
-use crate::convert::{AccessModeArg, IdArg, LabelsArg, PathArg, RefArg, SizeArg, StrArg, size_bytes, uint};
+use crate::convert::{AccessModeArg, NonNeg, IdArg, LabelsArg, PathArg, RefArg, SizeArg, StrArg, size_bytes, uint};
 use crate::error::run;
 use crate::fs::{self, PyFileInfo};
 use crate::sandbox::{PyMountRequest, PyMountSession, PySandbox};
@@ -118,7 +118,7 @@ impl PyEngine {
         size_limit: Option<SizeArg>,
         cache_size: Option<SizeArg>,
         buffer_size: Option<SizeArg>,
-        prefetch: Option<u32>,
+        prefetch: Option<NonNeg>,
         writeback: Option<bool>,
         labels: Option<LabelsArg>,
     ) -> PyResult<PyVolume> {
@@ -144,10 +144,10 @@ impl PyEngine {
         &self,
         py: Python<'_>,
         labels: Option<LabelsArg>,
-        limit: Option<usize>,
+        limit: Option<NonNeg>,
         cursor: Option<String>,
     ) -> PyResult<PyPage> {
-        let opts = ListOptions { labels: labels.map(|l| l.0).unwrap_or_default(), limit, cursor };
+        let opts = ListOptions { labels: labels.map(|l| l.0).unwrap_or_default(), limit: limit.map(|l| l.usize()), cursor };
         let page = run(py, || self.e.list_volumes(&opts))?;
         PyPage::new(py, page.items.into_iter().map(PyVolume).collect(), page.next_cursor)
     }
@@ -164,7 +164,7 @@ impl PyEngine {
         size_limit: Option<SizeArg>,
         cache_size: Option<SizeArg>,
         buffer_size: Option<SizeArg>,
-        prefetch: Option<u32>,
+        prefetch: Option<NonNeg>,
         writeback: Option<bool>,
     ) -> PyResult<PyVolume> {
         let upd = UpdateVolume {
@@ -203,7 +203,7 @@ impl PyEngine {
         template: StrArg,
         mounts: Option<&Bound<'_, PyAny>>,
         wait_for_mounts: bool,
-        mount_wait_timeout_ms: Option<u64>,
+        mount_wait_timeout_ms: Option<NonNeg>,
         group: Option<StrArg>,
         labels: Option<LabelsArg>,
         root: Option<StrArg>,
@@ -233,7 +233,7 @@ impl PyEngine {
             root: root.map(|r| r.0),
             mounts: reqs,
             wait_for_mounts,
-            mount_wait_timeout_ms,
+            mount_wait_timeout_ms: mount_wait_timeout_ms.map(|m| m.0),
         };
         run(py, || self.e.claim_sandbox(&template.0, opts)).map(PySandbox::new)
     }
@@ -298,7 +298,7 @@ impl PyEngine {
         size_limit: Option<SizeArg>,
         cache_size: Option<SizeArg>,
         buffer_size: Option<SizeArg>,
-        prefetch: Option<u32>,
+        prefetch: Option<NonNeg>,
         writeback: Option<bool>,
         labels: Option<LabelsArg>,
     ) -> PyResult<PyVolume> {
@@ -315,9 +315,9 @@ impl PyEngine {
     // ---- change feed, maintenance ---------------------------------------------
 
     /// Changes of a volume after sequence number `since`, oldest first (at most `limit`, default 1000).
-    #[pyo3(signature = (volume, since=0, limit=None))]
-    fn changes(&self, py: Python<'_>, volume: RefArg, since: u64, limit: Option<usize>) -> PyResult<Vec<PyChangeEntry>> {
-        Ok(run(py, || self.e.changes(&volume.0, since, limit))?.into_iter().map(PyChangeEntry::from).collect())
+    #[pyo3(signature = (volume, since=NonNeg(0), limit=None))]
+    fn changes(&self, py: Python<'_>, volume: RefArg, since: NonNeg, limit: Option<NonNeg>) -> PyResult<Vec<PyChangeEntry>> {
+        Ok(run(py, || self.e.changes(&volume.0, since.0, limit.map(|l| l.usize())))?.into_iter().map(PyChangeEntry::from).collect())
     }
 
     /// Engine-wide counters.
@@ -393,7 +393,7 @@ impl PyEngine {
         py: Python<'_>,
         r#ref: RefArg,
         path: Option<PathArg>,
-        limit: Option<usize>,
+        limit: Option<NonNeg>,
         cursor: Option<String>,
     ) -> PyResult<PyPage> {
         fs::list_dir(py, &self.e, Target::Volume(&r#ref.0), path.unwrap_or(PathArg("/".into())), limit, cursor)

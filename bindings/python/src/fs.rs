@@ -1,7 +1,7 @@
 //! The filesystem operations shared by `Sandbox` (sandbox paths) and `Engine`
 //! (`volume_*`, volume paths), their result types, and open files.
 
-use crate::convert::{PathArg, uint, with_bytes};
+use crate::convert::{NonNeg, PathArg, uint, with_bytes};
 use crate::error::{invalid, run, to_py};
 use crate::volume::{PyPage, repr_of};
 use pyo3::prelude::*;
@@ -190,10 +190,10 @@ pub fn list_dir(
     e: &Engine,
     t: Target<'_>,
     path: PathArg,
-    limit: Option<usize>,
+    limit: Option<NonNeg>,
     cursor: Option<String>,
 ) -> PyResult<PyPage> {
-    let opts = ListDirOptions { limit, cursor };
+    let opts = ListDirOptions { limit: limit.map(|l| l.usize()), cursor };
     let p = path.0.as_str();
     let page = run(py, || e.list_dir(t, p, &opts))?;
     PyPage::new(py, page.items.into_iter().map(PyDirEntry::from).collect(), page.next_cursor)

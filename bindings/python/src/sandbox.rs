@@ -1,6 +1,6 @@
 //! Sandboxes, mount requests and mount sessions.
 
-use crate::convert::{IdArg, PathArg, RefArg, StrArg, uint};
+use crate::convert::{IdArg, NonNeg, PathArg, RefArg, StrArg, uint};
 use crate::error::run;
 use crate::fs::{self, PyFileInfo};
 use crate::volume::{PyPage, PyVolumeConfig, repr_of};
@@ -394,7 +394,7 @@ impl PySandbox {
 
     /// Lists a directory in name order, one page at a time.
     #[pyo3(signature = (path=None, limit=None, cursor=None))]
-    fn list_dir(&self, py: Python<'_>, path: Option<PathArg>, limit: Option<usize>, cursor: Option<String>) -> PyResult<PyPage> {
+    fn list_dir(&self, py: Python<'_>, path: Option<PathArg>, limit: Option<NonNeg>, cursor: Option<String>) -> PyResult<PyPage> {
         fs::list_dir(py, &self.engine, self.at(), path.unwrap_or(PathArg("/".into())), limit, cursor)
     }
 
@@ -455,8 +455,14 @@ impl PySandbox {
         Ok(d)
     }
 
-    fn __repr__(&self) -> String {
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let i = self.info();
-        format!("Sandbox(id={:?}, template={:?}, state={:?}, group={:?})", i.id, i.template, i.state.as_str(), i.group)
+        let d = PyDict::new(py);
+        d.set_item("id", &i.id)?;
+        d.set_item("template", &i.template)?;
+        d.set_item("state", i.state.as_str())?;
+        d.set_item("group", &i.group)?;
+        d.set_item("bootstrap_mounts", self.bootstrap.len())?;
+        repr_of("Sandbox", &d)
     }
 }

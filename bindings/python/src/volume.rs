@@ -1,6 +1,6 @@
 //! Volumes, their config, snapshots, pages and the change feed.
 
-use crate::convert::{SizeArg, size, size_bytes};
+use crate::convert::{NonNeg, SizeArg, size, size_bytes};
 use pyo3::exceptions::PyIndexError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -70,9 +70,10 @@ pub fn override_from(
     py: Python<'_>,
     cache_size: Option<SizeArg>,
     buffer_size: Option<SizeArg>,
-    prefetch: Option<u32>,
+    prefetch: Option<NonNeg>,
     writeback: Option<bool>,
 ) -> PyResult<ConfigOverride> {
+    let prefetch = prefetch.map(|p| p.u32());
     Ok(ConfigOverride {
         cache_size: cache_size.map(|s| size_bytes(py, &s).map(Size::Bytes)).transpose()?,
         buffer_size: buffer_size.map(|s| size_bytes(py, &s).map(Size::Bytes)).transpose()?,
@@ -90,7 +91,7 @@ impl PyVolumeConfig {
         py: Python<'_>,
         cache_size: Option<&Bound<'_, PyAny>>,
         buffer_size: Option<&Bound<'_, PyAny>>,
-        prefetch: Option<u32>,
+        prefetch: Option<NonNeg>,
         writeback: Option<bool>,
     ) -> PyResult<Self> {
         let cs = cache_size.filter(|o| !o.is_none()).map(|o| size(o, "cache_size")).transpose()?;
@@ -98,7 +99,7 @@ impl PyVolumeConfig {
         Ok(PyVolumeConfig {
             cache_size: cs.map(|s| size_bytes(py, &s)).transpose()?,
             buffer_size: bs.map(|s| size_bytes(py, &s)).transpose()?,
-            prefetch,
+            prefetch: prefetch.map(|p| p.u32()),
             writeback,
         })
     }
