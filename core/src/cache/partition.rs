@@ -67,6 +67,8 @@ struct Entry {
 #[derive(Default)]
 struct Inner {
     used: u64,
+    /// Bytes of inserts being written; `used + reserved` never passes the capacity.
+    reserved: u64,
     tick: u64,
     entries: HashMap<String, Entry>,
     lru: BTreeMap<u64, String>,
@@ -139,7 +141,7 @@ impl Partition {
 
     fn evict_locked(&self, g: &mut Inner, need: u64) {
         let cap = self.capacity.load(Ordering::Relaxed);
-        while g.used + need > cap {
+        while g.used + g.reserved + need > cap {
             let Some((_, hash)) = g.lru.pop_first() else { break };
             if let Some(e) = g.entries.remove(&hash) {
                 g.used -= e.size;
@@ -220,16 +222,29 @@ impl Partition {
         if size > self.capacity.load(Ordering::Relaxed) || size == 0 {
             return Ok(None);
         }
-        if let Some(m) = self.inner.lock().entries.get(hash).and_then(|e| e.map.clone()) {
-            return Ok(Some(m));
+        {
+            // Reserve room first, so files being written count against the capacity too.
+            let mut g = self.inner.lock();
+            if let Some(m) = g.entries.get(hash).and_then(|e| e.map.clone()) {
+                return Ok(Some(m));
+            }
+            self.evict_locked(&mut g, size);
+            if g.used + g.reserved + size > self.capacity.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            g.reserved += size;
         }
         let tmp = self.dir.join(format!(".tmp.{}.{}", std::process::id(), self.tmp_seq.fetch_add(1, Ordering::Relaxed)));
-        std::fs::create_dir_all(&self.dir)?;
-        {
+        let written = std::fs::create_dir_all(&self.dir).and_then(|_| {
             let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(data)?;
-        }
+            f.write_all(data)
+        });
         let mut g = self.inner.lock();
+        g.reserved -= size;
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e.into());
+        }
         if let Some(m) = g.entries.get(hash).and_then(|e| e.map.clone()) {
             let _ = std::fs::remove_file(&tmp);
             return Ok(Some(m));

@@ -65,21 +65,46 @@ impl Engine {
             return Ok(out);
         }
         let bs = self.inner.opts.block_size;
-        let wanted: Vec<(u64, &str, u64)> = chunk_span(off, end - off, bs)
-            .filter_map(|idx| c.chunks.get(&idx).map(|(h, l)| (idx, h.as_str(), *l)))
-            .collect();
-        let missing: Vec<&str> = wanted.iter().filter(|w| !ctx.partition.contains(w.1)).map(|w| w.1).collect();
-        if missing.len() > 1 {
-            let parallel = ((ctx.config.buffer_size / bs) as usize).clamp(1, 16).min(missing.len());
-            let next = std::sync::atomic::AtomicUsize::new(0);
+        let mut out = vec![0u8; (end - off) as usize];
+        // One task per chunk: the block, where in it to start, and the slice of `out` it fills.
+        let mut tasks: Vec<(&str, u64, usize, &mut [u8])> = Vec::new();
+        let mut rest: &mut [u8] = &mut out;
+        let mut pos = off;
+        for idx in chunk_span(off, end - off, bs) {
+            let cstart = idx * bs;
+            let cend = end.min(cstart + bs);
+            let (here, tail) = std::mem::take(&mut rest).split_at_mut((cend - pos) as usize);
+            rest = tail;
+            if let Some((hash, clen)) = c.chunks.get(&idx) {
+                let filled = (cstart + clen).min(cend).saturating_sub(pos) as usize;
+                if filled > 0 {
+                    tasks.push((hash.as_str(), *clen, (pos - cstart) as usize, &mut here[..filled]));
+                }
+            }
+            pos = cend;
+        }
+        let missing = tasks.iter().filter(|t| !ctx.partition.contains(t.0)).count();
+        let parallel = ((ctx.config.buffer_size / bs) as usize).clamp(1, 16).min(missing);
+        let run = |(hash, clen, from, dst): (&str, u64, usize, &mut [u8])| -> Result<()> {
+            let block = self.block(ctx, hash, false)?;
+            if block.len() as u64 != clen {
+                return Err(Error::corrupt(format!("block {hash} has {} bytes; its chunk says {clen}", block.len())));
+            }
+            dst.copy_from_slice(&block[from..from + dst.len()]);
+            Ok(())
+        };
+        if parallel <= 1 {
+            tasks.into_iter().try_for_each(run)?;
+        } else {
+            // Missing blocks are fetched `parallel` at a time, each copied as it lands.
+            let queue = parking_lot::Mutex::new(tasks.into_iter());
             let failed: parking_lot::Mutex<Option<Error>> = parking_lot::Mutex::new(None);
             std::thread::scope(|s| {
                 for _ in 0..parallel {
                     s.spawn(|| {
                         loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(h) = missing.get(i) else { break };
-                            if let Err(e) = self.block(ctx, h, false) {
+                            let Some(t) = queue.lock().next() else { break };
+                            if let Err(e) = run(t) {
                                 failed.lock().get_or_insert(e);
                                 break;
                             }
@@ -90,20 +115,6 @@ impl Engine {
             if let Some(e) = failed.into_inner() {
                 return Err(e);
             }
-        }
-        let mut out = vec![0u8; (end - off) as usize];
-        for (idx, hash, clen) in wanted {
-            let cstart = idx * bs;
-            let s = off.max(cstart);
-            let e = end.min(cstart + clen);
-            if s >= e {
-                continue;
-            }
-            let block = self.block(ctx, hash, false)?;
-            if block.len() as u64 != clen {
-                return Err(Error::corrupt(format!("block {hash} has {} bytes; its chunk says {clen}", block.len())));
-            }
-            out[(s - off) as usize..(e - off) as usize].copy_from_slice(&block[(s - cstart) as usize..(e - cstart) as usize]);
         }
         Ok(out)
     }

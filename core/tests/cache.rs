@@ -1,0 +1,370 @@
+//! Block cache, prefetch, read-ahead, write buffer and writeback (DESIGN.md "Cache").
+
+mod common;
+
+use common::*;
+use sandvol_core::*;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const BS: u64 = 64 << 10;
+
+fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len).map(|i| (i as u8).wrapping_mul(13).wrapping_add(seed) ^ (i >> 11) as u8).collect()
+}
+
+fn cfg(cache: u64, prefetch: u32, writeback: bool) -> ConfigOverride {
+    ConfigOverride { cache_size: Some(Size::Bytes(cache)), prefetch: Some(prefetch), writeback: Some(writeback), buffer_size: Some(Size::Bytes(4 * BS)) }
+}
+
+fn volume_with(e: &Engine, name: &str, c: ConfigOverride) {
+    e.create_volume(CreateVolume { name: Some(name.into()), access_mode: Some(AccessMode::ReadWriteMany), config: c, ..Default::default() }).unwrap();
+}
+
+fn dir_bytes(p: &Path) -> u64 {
+    let Ok(rd) = std::fs::read_dir(p) else { return 0 };
+    // Files may vanish while we look (evictions run concurrently): skip those.
+    rd.flatten()
+        .filter_map(|e| {
+            let md = e.metadata().ok()?;
+            Some(if md.is_dir() { dir_bytes(&e.path()) } else { md.len() })
+        })
+        .sum()
+}
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn hit_miss_and_eviction_accounting() {
+    let d = tempfile::tempdir().unwrap();
+    let e = small_blocks(d.path());
+    // A one-block buffer fetches sequentially, so LRU order is the read order.
+    volume_with(&e, "c", ConfigOverride { buffer_size: Some(Size::Bytes(BS)), ..cfg(3 * BS, 0, false) });
+    let at = Target::Volume("c");
+    let data = pattern((5 * BS) as usize, 1);
+    e.write_file(at, "/f", &data, &WriteOptions::default()).unwrap();
+    assert_eq!(e.volume_stats("c").unwrap(), CacheStats::default(), "writes do not fill the cache");
+    assert_eq!(e.read_file(at, "/f").unwrap(), data);
+    let s = e.volume_stats("c").unwrap();
+    assert_eq!((s.misses, s.hits, s.bytes_from_store), (5, 0, 5 * BS));
+    assert_eq!(s.evictions, 2);
+    assert_eq!(s.cached_bytes, 3 * BS);
+    // The last three blocks are cached: reading them is all hits.
+    assert_eq!(e.read_range(at, "/f", 2 * BS, 3 * BS).unwrap(), &data[(2 * BS) as usize..]);
+    let s2 = e.volume_stats("c").unwrap();
+    assert_eq!((s2.hits - s.hits, s2.misses - s.misses, s2.bytes_from_store - s.bytes_from_store), (3, 0, 0));
+    // Block 0 was evicted: a miss again.
+    e.read_range(at, "/f", 0, 10).unwrap();
+    let s3 = e.volume_stats("c").unwrap();
+    assert_eq!((s3.misses - s2.misses, s3.evictions - s2.evictions), (1, 1));
+    assert_eq!(e.stats().unwrap().cache.misses, s3.misses, "engine stats sum the partitions");
+}
+
+#[test]
+fn cache_directory_never_exceeds_cache_size_plus_one_block() {
+    let d = tempfile::tempdir().unwrap();
+    let e = small_blocks(d.path());
+    let cap = 4 * BS + BS / 2;
+    volume_with(&e, "c", cfg(cap, 2, false));
+    let at = Target::Volume("c");
+    let data = pattern((20 * BS) as usize, 2);
+    e.write_file(at, "/f", &data, &WriteOptions::default()).unwrap();
+    let mut x = 12345u64;
+    for _ in 0..200 {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let off = (x >> 33) % (20 * BS);
+        let got = e.read_range(at, "/f", off, 3 * BS).unwrap();
+        assert_eq!(got, &data[off as usize..(off + 3 * BS).min(20 * BS) as usize]);
+        let used = dir_bytes(&d.path().join("cache"));
+        assert!(used <= cap + BS, "cache dir holds {used} bytes, cap {cap}");
+    }
+    assert!(e.volume_stats("c").unwrap().evictions > 0);
+}
+
+#[test]
+fn damaged_cache_block_is_detected_and_never_returned() {
+    let d = tempfile::tempdir().unwrap();
+    let data = pattern((2 * BS) as usize, 3);
+    {
+        let e = small_blocks(d.path());
+        volume_with(&e, "c", cfg(1 << 30, 0, false));
+        e.write_file(Target::Volume("c"), "/f", &data, &WriteOptions::default()).unwrap();
+        e.read_file(Target::Volume("c"), "/f").unwrap();
+        e.close().unwrap();
+    }
+    let mut flipped = 0;
+    for p in std::fs::read_dir(d.path().join("cache")).unwrap() {
+        for f in std::fs::read_dir(p.unwrap().path()).unwrap() {
+            let path = f.unwrap().path();
+            let mut bytes = std::fs::read(&path).unwrap();
+            bytes[100] ^= 0x55;
+            std::fs::write(&path, bytes).unwrap();
+            flipped += 1;
+        }
+    }
+    assert_eq!(flipped, 2);
+    let e = small_blocks(d.path());
+    assert_eq!(e.read_file(Target::Volume("c"), "/f").unwrap(), data, "damaged copies are refetched from the store");
+    let s = e.volume_stats("c").unwrap();
+    assert_eq!((s.corrupt, s.misses, s.hits), (2, 2, 0));
+    // Damage in the store itself is an error, never data.
+    e.close().unwrap();
+    let _ = std::fs::remove_dir_all(d.path().join("cache"));
+    for sub in std::fs::read_dir(d.path().join("blocks")).unwrap() {
+        let sub = sub.unwrap();
+        if sub.file_name() == "tmp" {
+            continue;
+        }
+        for f in std::fs::read_dir(sub.path()).unwrap() {
+            let path = f.unwrap().path();
+            let mut bytes = std::fs::read(&path).unwrap();
+            bytes[7] ^= 1;
+            std::fs::write(&path, bytes).unwrap();
+        }
+    }
+    let e = small_blocks(d.path());
+    assert_eq!(code(e.read_file(Target::Volume("c"), "/f")), ErrorCode::Corrupt);
+    assert_eq!(e.volume_stats("c").unwrap().cached_bytes, 0, "a corrupt block never enters the cache");
+}
+
+#[test]
+fn cache_survives_restart() {
+    let d = tempfile::tempdir().unwrap();
+    let data = pattern((3 * BS) as usize, 4);
+    {
+        let e = small_blocks(d.path());
+        volume_with(&e, "c", cfg(1 << 30, 0, false));
+        e.write_file(Target::Volume("c"), "/f", &data, &WriteOptions::default()).unwrap();
+        e.read_file(Target::Volume("c"), "/f").unwrap();
+    }
+    let e = small_blocks(d.path());
+    assert_eq!(e.read_file(Target::Volume("c"), "/f").unwrap(), data);
+    let s = e.volume_stats("c").unwrap();
+    assert_eq!((s.hits, s.misses, s.bytes_from_store), (3, 0, 0));
+}
+
+#[test]
+fn prefetch_zero_fetches_nothing_extra_and_prefetch_n_fetches_n() {
+    let d = tempfile::tempdir().unwrap();
+    let e = small_blocks(d.path());
+    volume_with(&e, "p0", cfg(1 << 30, 0, false));
+    volume_with(&e, "p3", cfg(1 << 30, 3, false));
+    let data = pattern((10 * BS) as usize, 5);
+    for v in ["p0", "p3"] {
+        e.write_file(Target::Volume(v), "/f", &data, &WriteOptions::default()).unwrap();
+        e.read_range(Target::Volume(v), "/f", BS, 10).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let s0 = e.volume_stats("p0").unwrap();
+    assert_eq!((s0.misses, s0.prefetched, s0.bytes_from_store), (1, 0, BS));
+    wait_for("3 prefetched blocks", || e.volume_stats("p3").unwrap().prefetched == 3);
+    let s3 = e.volume_stats("p3").unwrap();
+    assert_eq!(s3.bytes_from_store, 4 * BS);
+    // Reading the prefetched blocks is all hits and counts them as used.
+    e.read_range(Target::Volume("p3"), "/f", 2 * BS, 3 * BS).unwrap();
+    let s3b = e.volume_stats("p3").unwrap();
+    assert_eq!((s3b.prefetched_used, s3b.misses), (3, 1));
+}
+
+#[test]
+fn sequential_reads_read_ahead_and_random_reads_do_not() {
+    let d = tempfile::tempdir().unwrap();
+    let e = small_blocks(d.path());
+    volume_with(&e, "v", cfg(1 << 30, 0, false));
+    let data = pattern((32 * BS) as usize, 6);
+    e.write_file(Target::Volume("v"), "/f", &data, &WriteOptions::default()).unwrap();
+    let sb = claim(&e);
+    sb.mount(mount_req("v", "/seq")).unwrap();
+    sb.mount(mount_req("v", "/rnd")).unwrap();
+    let h = sb.open_file("/seq/f", OpenOptions::from_mode("r").unwrap()).unwrap();
+    let mut off = 0;
+    while off < 16 * BS {
+        assert_eq!(h.read_at(off, BS / 2).unwrap(), &data[off as usize..(off + BS / 2) as usize]);
+        off += BS / 2;
+    }
+    let seq_mount = sb.mount_status().unwrap().into_iter().find(|m| m.mount_point == "/seq").unwrap();
+    assert_eq!(seq_mount.config.buffer_size, 4 * BS);
+    wait_for("read-ahead", || e.volume_stats("v").unwrap().prefetched > 0);
+    let seq = e.volume_stats("v").unwrap();
+    assert!(seq.prefetched_used > 0, "{seq:?}");
+    assert!(seq.misses < 16, "read-ahead turned misses into hits: {seq:?}");
+    let h = sb.open_file("/rnd/f", OpenOptions::from_mode("r").unwrap()).unwrap();
+    for i in [9u64, 3, 27, 14, 30, 1, 22, 6] {
+        assert_eq!(h.read_at(i * BS + 7, 100).unwrap(), &data[(i * BS + 7) as usize..(i * BS + 107) as usize]);
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let after = e.volume_stats("v").unwrap();
+    assert_eq!(after.prefetched, seq.prefetched, "random reads read nothing ahead");
+}
+
+#[test]
+fn per_mount_override_is_honoured() {
+    let d = tempfile::tempdir().unwrap();
+    let e = small_blocks(d.path());
+    volume_with(&e, "v", cfg(1 << 30, 0, false));
+    let data = pattern((6 * BS) as usize, 7);
+    e.write_file(Target::Volume("v"), "/f", &data, &WriteOptions::default()).unwrap();
+    let sb = claim(&e);
+    let mut small = mount_req("v", "/small");
+    small.config = ConfigOverride { cache_size: Some(Size::Bytes(2 * BS)), ..Default::default() };
+    let ms = sb.mount(small).unwrap();
+    sb.mount(mount_req("v", "/big")).unwrap();
+    assert_eq!(ms.config.cache_size, 2 * BS);
+    for mp in ["/small/f", "/big/f"] {
+        assert_eq!(sb.read_file(mp).unwrap(), data);
+        assert_eq!(sb.read_file(mp).unwrap(), data);
+    }
+    let s = e.volume_stats("v").unwrap();
+    // /big caches all 6 blocks (6 misses, then 6 hits); /small thrashes (12 misses).
+    assert_eq!((s.misses, s.hits), (18, 6), "{s:?}");
+    assert!(dir_bytes(&d.path().join("cache").join(&ms.id)) <= 2 * BS);
+    // Unmount drops that mount's cache.
+    sb.unmount("v", &ms.id).unwrap();
+    assert!(!d.path().join("cache").join(&ms.id).exists());
+}
+
+#[test]
+fn slow_backend_does_not_block_cache_hits() {
+    let d = tempfile::tempdir().unwrap();
+    let local: Arc<dyn BlockStore> = Arc::new(LocalStore::open(&d.path().join("blocks"), false).unwrap());
+    let slow = Arc::new(SimulatedStore::new(local, Duration::from_millis(400), 200 << 20));
+    let e = Engine::open_with(d.path(), EngineOptions { block_size: BS, store: Some(slow), ..Default::default() }).unwrap();
+    volume_with(&e, "v", cfg(1 << 30, 0, false));
+    let at = Target::Volume("v");
+    e.write_file(at, "/cold", &pattern(BS as usize, 1), &WriteOptions::default()).unwrap();
+    e.write_file(at, "/warm", &pattern(BS as usize, 2), &WriteOptions::default()).unwrap();
+    e.read_file(at, "/warm").unwrap();
+    let cold = {
+        let e = e.clone();
+        std::thread::spawn(move || e.read_file(Target::Volume("v"), "/cold").unwrap())
+    };
+    std::thread::sleep(Duration::from_millis(50));
+    let t0 = Instant::now();
+    assert_eq!(e.read_file(at, "/warm").unwrap(), pattern(BS as usize, 2));
+    assert!(t0.elapsed() < Duration::from_millis(200), "hit waited {:?} behind a slow fetch", t0.elapsed());
+    assert_eq!(cold.join().unwrap(), pattern(BS as usize, 1));
+}
+
+#[test]
+fn writeback_acknowledges_before_upload_and_serves_reads_from_staging() {
+    let d = tempfile::tempdir().unwrap();
+    let local: Arc<dyn BlockStore> = Arc::new(LocalStore::open(&d.path().join("blocks"), false).unwrap());
+    let slow = Arc::new(SimulatedStore::new(local, Duration::from_millis(300), 50 << 20));
+    let e = Engine::open_with(d.path(), EngineOptions { block_size: BS, store: Some(slow.clone()), ..Default::default() }).unwrap();
+    volume_with(&e, "wb", cfg(1 << 30, 0, true));
+    volume_with(&e, "wt", cfg(1 << 30, 0, false));
+    let data = pattern((4 * BS) as usize, 8);
+    let t0 = Instant::now();
+    e.write_file(Target::Volume("wt"), "/f", &data, &WriteOptions::default()).unwrap();
+    let through = t0.elapsed();
+    let sb = claim(&e);
+    let m = sb.mount(mount_req("wb", "/wb")).unwrap();
+    let data2 = pattern((4 * BS) as usize, 9);
+    let t0 = Instant::now();
+    sb.write_file("/wb/f", &data2).unwrap();
+    let back = t0.elapsed();
+    assert!(back * 5 < through, "writeback {back:?} vs write-through {through:?}");
+    assert!(e.stats().unwrap().cache.staged_bytes > 0);
+    let puts = slow.puts();
+    assert_eq!(sb.read_file("/wb/f").unwrap(), data2, "staged blocks are readable before upload");
+    assert_eq!(e.volume_stats("wb").unwrap().bytes_from_store, 0);
+    assert!(e.fsck().unwrap().is_clean(), "staged blocks count as present");
+    // Unmount flushes: afterwards everything is in the store.
+    sb.unmount("wb", &m.id).unwrap();
+    assert_eq!(e.stats().unwrap().cache.staged_bytes, 0);
+    assert!(slow.puts() >= puts);
+    assert_eq!(std::fs::read_dir(d.path().join("staging")).unwrap().count(), 0);
+    assert!(e.fsck().unwrap().is_clean());
+}
+
+#[test]
+#[ignore = "run as a child process by writeback_crash_test"]
+fn writeback_child() {
+    let Ok(dir) = std::env::var("SANDVOL_WB_DIR") else { return };
+    let dir = Path::new(&dir);
+    let local: Arc<dyn BlockStore> = Arc::new(LocalStore::open(&dir.join("blocks"), false).unwrap());
+    // Uploads are slow, so staged blocks pile up when the parent kills us.
+    let slow = Arc::new(SimulatedStore::new(local, Duration::from_millis(200), 10 << 20));
+    let e = Engine::open_with(dir, EngineOptions { block_size: BS, store: Some(slow), ..Default::default() }).unwrap();
+    let mut i = 0u64;
+    loop {
+        let data = pattern((BS + i * 997 % (2 * BS)) as usize, i as u8);
+        let info = e.write_file(Target::Volume("wb"), &format!("/f{}", i % 7), &data, &WriteOptions::default()).unwrap();
+        println!("CHILD /f{} {} {} {}", i % 7, info.version, data.len(), i as u8);
+        i += 1;
+    }
+}
+
+#[test]
+fn writeback_crash_test() {
+    let d = tempfile::tempdir().unwrap();
+    {
+        let e = small_blocks(d.path());
+        volume_with(&e, "wb", cfg(1 << 30, 0, true));
+    }
+    let mut child = spawn_child("writeback_child", &[("SANDVOL_WB_DIR", d.path().display().to_string())]);
+    let mut acked = std::collections::BTreeMap::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while acked.len() < 7 || acked.values().map(|v: &(u64, usize, u8)| v.0).max().unwrap_or(0) < 40 {
+        let Some(Ok(l)) = lines.next() else { panic!("child stopped") };
+        if let Some(rest) = child_line(&l) {
+            let p: Vec<&str> = rest.split(' ').collect();
+            acked.insert(p[0].to_string(), (p[1].parse::<u64>().unwrap(), p[2].parse::<usize>().unwrap(), p[3].parse::<u8>().unwrap()));
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let staged = std::fs::read_dir(d.path().join("staging")).unwrap().count();
+    assert!(staged > 0, "the kill should leave staged blocks behind");
+    // Reopen with a plain local store: staged blocks are uploaded first.
+    let e = small_blocks(d.path());
+    assert_eq!(std::fs::read_dir(d.path().join("staging")).unwrap().count(), 0);
+    let rep = e.fsck().unwrap();
+    assert!(rep.is_clean(), "{rep:?}");
+    for (path, (version, len, s)) in &acked {
+        let info = e.stat(Target::Volume("wb"), path).unwrap();
+        assert!(info.version >= *version);
+        if info.version == *version {
+            assert_eq!(e.read_file(Target::Volume("wb"), path).unwrap(), pattern(*len, *s), "{path}");
+        }
+    }
+}
+
+#[test]
+fn many_concurrent_readers_and_writers() {
+    let d = tempfile::tempdir().unwrap();
+    let e = small_blocks(d.path());
+    volume_with(&e, "v", cfg(8 * BS, 1, false));
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let e = e.clone();
+            std::thread::spawn(move || {
+                let at = Target::Volume("v");
+                for i in 0..15 {
+                    let data = pattern((BS + (t * 1000 + i * 37) as u64 % (3 * BS)) as usize, (t + i) as u8);
+                    let p = format!("/t{t}/f{}", i % 3);
+                    e.write_file(at, &p, &data, &WriteOptions::default()).unwrap();
+                    assert_eq!(e.read_file(at, &p).unwrap(), data);
+                    let other = format!("/t{}/f0", (t + 1) % 8);
+                    match e.read_file(at, &other) {
+                        Ok(_) => {}
+                        Err(err) => assert_eq!(err.code(), ErrorCode::NotFound),
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert!(e.fsck().unwrap().is_clean());
+    assert!(dir_bytes(&d.path().join("cache")) <= 8 * BS + BS);
+}
