@@ -419,10 +419,12 @@ export class Engine {
   fsck(): Promise<FsckReport>
 }
 
-/** @internal Benchmark-only synchronous calls; not part of the API. */
-export const _bench: {
+/** @internal For benchmarks and tests only; not part of the API. */
+export const _private: {
   readonly readFileSync: (sb: Sandbox, path: string) => Buffer
   readonly writeFileSync: (sb: Sandbox, path: string, data: Data) => FileInfo
   /** ns per call of the same core call looped in Rust. */
   readonly rustLoop: (sb: Sandbox, op: 'read' | 'write', path: string, size: number, iters: number) => number
+  /** Panics on a worker thread; rejects with code 'internal'. */
+  readonly panic: () => Promise<void>
 }

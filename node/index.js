@@ -91,10 +91,11 @@ module.exports = {
   MountRequest,
   ERROR_CODES,
   version: native.version(),
-  // Benchmark-only, not part of the API.
-  _bench: Object.freeze({
+  // For benchmarks and tests only, not part of the API.
+  _private: Object.freeze({
     readFileSync: wrapSync(native, '_readFileSync'),
     writeFileSync: wrapSync(native, '_writeFileSync'),
-    rustLoop: wrapSync(native, '_rustLoop')
+    rustLoop: wrapSync(native, '_rustLoop'),
+    panic: native._panicForTest
   })
 }

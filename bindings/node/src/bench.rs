@@ -46,3 +46,10 @@ pub fn rust_loop(sb: &Sandbox, op: String, path: String, size: u32, iters: u32) 
     }
     Ok(start.elapsed().as_nanos() as f64 / iters.max(1) as f64)
 }
+
+/// Resolves never: panics on the worker thread, so tests can check that a panic
+/// becomes an `internal` rejection instead of crossing into Node.
+#[napi(js_name = "_panicForTest")]
+pub fn panic_for_test() -> napi::bindgen_prelude::AsyncTask<crate::task::Job<()>> {
+    crate::task::job(|| panic!("deliberate panic for the boundary test"))
+}

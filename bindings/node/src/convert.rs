@@ -49,6 +49,37 @@ impl<T> TypeName for Opt<T> {
     }
 }
 
+/// A nested option value that must be a plain object when present (napi alone
+/// would read properties off a string or an array).
+pub struct Obj<T>(pub T);
+
+impl<T: FromNapiValue> FromNapiValue for Obj<T> {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        match unsafe { Opt::<T>::from_napi_value(env, v)? } {
+            Opt(Some(t)) => Ok(Obj(t)),
+            Opt(None) => Err(napi::Error::new(Status::ObjectExpected, "expected an object")),
+        }
+    }
+}
+
+impl<T> TypeName for Obj<T> {
+    fn type_name() -> &'static str {
+        "Object"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl<T> ValidateNapiValue for Obj<T> {}
+
+/// Labels given by JS: an object of strings.
+pub type LabelsIn = Option<Obj<Labels>>;
+
+pub fn labels_in(l: LabelsIn) -> Option<Labels> {
+    l.map(|o| o.0)
+}
+
 /// Bytes to write: a Buffer / Uint8Array, or a string (written as UTF-8).
 ///
 /// Small inputs are copied on the JS thread; large Buffers are pinned by a
@@ -140,7 +171,7 @@ pub fn access_mode(v: Option<String>) -> CoreResult<Option<core::AccessMode>> {
 }
 
 /// Per-volume or per-mount cache settings; any field may be left out.
-#[napi(object, js_name = "VolumeConfigOptions")]
+#[napi(object, object_to_js = false, js_name = "VolumeConfigOptions")]
 #[derive(Default)]
 pub struct ConfigOptions {
     pub cache_size: Option<Either<f64, String>>,
@@ -175,7 +206,7 @@ impl ConfigOptions {
 
 pub type Labels = BTreeMap<String, String>;
 
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct CreateVolumeOptions {
     pub name: Option<String>,
@@ -185,7 +216,7 @@ pub struct CreateVolumeOptions {
     pub buffer_size: Option<Either<f64, String>>,
     pub prefetch: Option<f64>,
     pub writeback: Option<bool>,
-    pub labels: Option<Labels>,
+    pub labels: Option<Obj<Labels>>,
 }
 
 impl CreateVolumeOptions {
@@ -195,15 +226,15 @@ impl CreateVolumeOptions {
             access_mode: access_mode(self.access_mode)?,
             size_limit: opt_size("sizeLimit", self.size_limit)?,
             config: config_override(self.cache_size, self.buffer_size, self.prefetch, self.writeback)?,
-            labels: self.labels.unwrap_or_default(),
+            labels: labels_in(self.labels).unwrap_or_default(),
         })
     }
 }
 
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct ListVolumesOptions {
-    pub labels: Option<Labels>,
+    pub labels: Option<Obj<Labels>>,
     pub limit: Option<f64>,
     pub cursor: Option<String>,
 }
@@ -211,20 +242,20 @@ pub struct ListVolumesOptions {
 impl ListVolumesOptions {
     pub fn into_core(self) -> CoreResult<core::ListOptions> {
         Ok(core::ListOptions {
-            labels: self.labels.unwrap_or_default(),
+            labels: labels_in(self.labels).unwrap_or_default(),
             limit: opt_uint("limit", self.limit)?.map(|l| l as usize),
             cursor: self.cursor,
         })
     }
 }
 
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct DeleteVolumeOptions {
     pub force: Option<bool>,
 }
 
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 pub struct MountRequest {
     /// Volume id or name.
     #[napi(js_name = "ref")]
@@ -232,7 +263,7 @@ pub struct MountRequest {
     pub mount_point: String,
     pub subpath: Option<String>,
     pub read_only: Option<bool>,
-    pub config: Option<ConfigOptions>,
+    pub config: Option<Obj<ConfigOptions>>,
 }
 
 impl MountRequest {
@@ -242,27 +273,27 @@ impl MountRequest {
             mount_point: self.mount_point,
             subpath: self.subpath,
             read_only: self.read_only,
-            config: self.config.map(ConfigOptions::into_core).transpose()?.unwrap_or_default(),
+            config: self.config.map(|c| c.0.into_core()).transpose()?.unwrap_or_default(),
         })
     }
 }
 
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct MountOptions {
     pub subpath: Option<String>,
     pub read_only: Option<bool>,
-    pub config: Option<ConfigOptions>,
+    pub config: Option<Obj<ConfigOptions>>,
 }
 
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct ClaimOptions {
     pub mounts: Option<Vec<MountRequest>>,
     pub wait_for_mounts: Option<bool>,
     pub mount_wait_timeout_ms: Option<f64>,
     pub group: Option<String>,
-    pub labels: Option<Labels>,
+    pub labels: Option<Obj<Labels>>,
     pub root: Option<String>,
 }
 
@@ -270,7 +301,7 @@ impl ClaimOptions {
     pub fn into_core(self) -> CoreResult<core::ClaimOptions> {
         Ok(core::ClaimOptions {
             group: self.group,
-            labels: self.labels.unwrap_or_default(),
+            labels: labels_in(self.labels).unwrap_or_default(),
             root: self.root,
             mounts: self.mounts.unwrap_or_default().into_iter().map(MountRequest::into_core).collect::<CoreResult<_>>()?,
             wait_for_mounts: self.wait_for_mounts.unwrap_or(false),
@@ -279,7 +310,7 @@ impl ClaimOptions {
     }
 }
 
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct ReadOptions {
     pub offset: Option<f64>,
@@ -298,7 +329,7 @@ impl ReadOptions {
     }
 }
 
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct WriteOptions {
     pub append: Option<bool>,
@@ -336,7 +367,7 @@ impl WriteOptions {
     }
 }
 
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct ListDirOptions {
     pub limit: Option<f64>,
@@ -349,19 +380,19 @@ impl ListDirOptions {
     }
 }
 
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct MkdirOptions {
     pub parents: Option<bool>,
 }
 
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct RemoveOptions {
     pub recursive: Option<bool>,
 }
 
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct SetTimesOptions {
     pub atime: Option<f64>,
@@ -379,20 +410,20 @@ pub fn opt_time(what: &str, v: Option<f64>) -> CoreResult<Option<i64>> {
     .transpose()
 }
 
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct SnapshotOptions {
     pub name: Option<String>,
 }
 
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct ChangesOptions {
     pub since: Option<f64>,
     pub limit: Option<f64>,
 }
 
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct GcOptions {
     /// Keep unreferenced blocks younger than this (default 600000 ms).

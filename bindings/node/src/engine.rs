@@ -9,7 +9,7 @@ use sandvol_core as core;
 use std::time::Duration;
 
 /// Options fixed when a data directory is opened.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct EngineOptions {
     /// "process" (default) or "power".
@@ -121,11 +121,11 @@ impl Engine {
 
     /// Snapshots a volume (O(metadata)); `opts` may be the name itself.
     #[napi]
-    pub fn create_snapshot(&self, volume: String, opts: Option<Either<String, SnapshotOptions>>) -> AsyncTask<Job<Snapshot>> {
+    pub fn create_snapshot(&self, volume: String, opts: Option<Either<String, Obj<SnapshotOptions>>>) -> AsyncTask<Job<Snapshot>> {
         let e = self.inner.clone();
         let name = match opts {
             Some(Either::A(n)) => Some(n),
-            Some(Either::B(o)) => o.name,
+            Some(Either::B(o)) => o.0.name,
             None => None,
         };
         job(move || Ok(e.create_snapshot(&volume, name.as_deref())?.into()))

@@ -21,6 +21,7 @@ pub struct UpdateVolumeOptions {
 
 impl FromNapiValue for UpdateVolumeOptions {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        // Opt<UpdateVolumeOptions> already checked that `v` is an object.
         let obj = unsafe { Object::from_napi_value(env, v)? };
         let size_limit = if obj.has_named_property("sizeLimit")? {
             let raw: Unknown = obj.get_named_property("sizeLimit")?;
@@ -33,7 +34,7 @@ impl FromNapiValue for UpdateVolumeOptions {
             None
         };
         Ok(UpdateVolumeOptions {
-            labels: obj.get("labels")?,
+            labels: labels_in(obj.get("labels")?),
             size_limit,
             config: ConfigOptions {
                 cache_size: obj.get("cacheSize")?,

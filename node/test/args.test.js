@@ -1,0 +1,117 @@
+'use strict'
+// Bad argument types reject with 'invalid_argument', never crash the process,
+// and change nothing.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const { openTmp, rejectsWith, sandvol } = require('./helpers')
+const { Engine, MountRequest } = sandvol
+
+test('bad arguments reject with invalid_argument and change nothing', async () => {
+  const { engine } = await openTmp('args')
+  const vol = await engine.createVolume({ name: 'v', accessMode: 'RWX' })
+  const sb = await engine.claimSandbox('default')
+  await sb.mount('v', '/data')
+  await sb.writeFile('/data/f', 'original')
+  const before = await sb.stat('/data/f')
+  const volsBefore = (await engine.listVolumes()).items.length
+  const changesBefore = (await engine.changes('v')).length
+
+  const cases = [
+    // wrong JS types, caught while converting arguments
+    () => Engine.open(42),
+    () => Engine.open(null, 'not options'),
+    () => engine.createVolume('v2'),
+    () => engine.createVolume([1, 2]),
+    () => engine.createVolume({ name: 5 }),
+    () => engine.createVolume({ name: 'v3', labels: { a: 1 } }),
+    () => engine.createVolume({ name: 'v4', labels: 'a=b' }),
+    () => engine.createVolume({ name: 'v5', sizeLimit: true }),
+    () => engine.createVolume({ name: 'v6', writeback: 'yes' }),
+    () => engine.getVolume(),
+    () => engine.getVolume({ id: vol.id }),
+    () => engine.deleteVolume(vol.id, 'force'),
+    () => engine.deleteVolume(vol.id, { force: 'yes' }),
+    () => engine.updateVolume(vol.id, { sizeLimit: {} }),
+    () => engine.claimSandbox(),
+    () => engine.claimSandbox('t', { mounts: 'v:/x' }),
+    () => engine.claimSandbox('t', { mounts: [{ mountPoint: '/x' }] }),
+    () => engine.claimSandbox('t', { waitForMounts: 1 }),
+    () => sb.readFile(42),
+    () => sb.readFile('/data/f', 'all'),
+    () => sb.writeFile('/data/f', 123),
+    () => sb.writeFile('/data/f', { bytes: 'x' }),
+    () => sb.writeFile('/data/f', [1, 2, 3]),
+    () => sb.writeFile('/data/f', new Uint16Array(4)),
+    () => sb.writeFile('/data/f'),
+    () => sb.writeFile('/data/f', 'x', { append: 'yes' }),
+    () => sb.mount(vol.id),
+    () => sb.mount(vol.id, '/y', { readOnly: 'no' }),
+    () => sb.mkdir('/data/d', { parents: 'true' }),
+    () => sb.open('/data/f', 7),
+    () => engine.volumeWriteFile(vol.id, '/f', Symbol('x')),
+    () => engine.changes(vol.id, { since: 'zero' }),
+    // right types, wrong values, caught by sandvol
+    () => sb.readFile('/data/f', { offset: -1 }),
+    () => sb.readFile('/data/f', { length: 1.5 }),
+    () => sb.readFile('/data/f', { offset: NaN }),
+    () => sb.writeFile('/data/f', 'x', { offset: -4 }),
+    () => sb.writeFile('/data/f', 'x', { ifVersion: -1 }),
+    () => sb.writeFile('/data/f', 'x', { append: true, exclusive: true }),
+    () => sb.writeFile('/data/f', 'x', { append: true, offset: 1 }),
+    () => sb.writeFile('relative/path', 'x'),
+    () => sb.writeFile('/data/nul\0byte', 'x'),
+    () => sb.open('/data/f', 'rw'),
+    () => sb.mount(vol.id, 'relative'),
+    () => sb.mount(vol.id, '/y', { config: { bufferSize: '1 parsec' } }),
+    () => sb.mount(vol.id, '/y', { config: { prefetch: -1 } }),
+    () => engine.createVolume({ name: 'v7', cacheSize: '12' }),
+    () => engine.createVolume({ name: 'v8', bufferSize: 10 }),
+    () => engine.createVolume({ name: 'vol_looks_like_an_id' }),
+    () => engine.listVolumes({ limit: 0 }),
+    () => engine.listVolumes({ cursor: 'garbage' }),
+    () => engine.gc({ graceMs: -5 }),
+    () => sb.setTimes('/data/f', { mtime: 1.25 }),
+    () => Engine.open(null, { durability: 'maybe' }),
+    () => Engine.open(null, { blockSize: 1 })
+  ]
+  for (const [i, call] of cases.entries()) {
+    let p
+    assert.doesNotThrow(() => { p = call() }, `case ${i} threw synchronously: ${call}`)
+    assert.ok(p instanceof Promise, `case ${i} did not return a Promise: ${call}`)
+    await rejectsWith(p, 'invalid_argument').catch(e => {
+      e.message = `case ${i} (${call}): ${e.message}`
+      throw e
+    })
+  }
+
+  assert.equal((await engine.listVolumes()).items.length, volsBefore)
+  assert.deepEqual(await sb.stat('/data/f'), before)
+  assert.equal((await sb.readFile('/data/f')).toString(), 'original')
+  assert.equal((await engine.changes('v')).length, changesBefore)
+  assert.deepEqual((await sb.mountStatus()).map(m => m.mountPoint), ['/data'])
+  assert.equal((await engine.listSandboxes()).length, 1)
+
+  // ".." in a file path is an escape attempt, which core refuses as such.
+  await rejectsWith(sb.writeFile('/data/../etc', 'x'), 'permission_denied', /"\/data\/\.\.\/etc"/)
+
+  // Calling a method on the wrong receiver is an argument error too.
+  await rejectsWith(sandvol.Sandbox.prototype.readFile.call({}, '/x'), 'invalid_argument')
+  // Classes are not constructible from JS.
+  assert.throws(() => new sandvol.Engine(), Error)
+  assert.throws(() => new MountRequest('v', '/x', 'ro'), e => e.code === 'invalid_argument')
+  // Strings and Uint8Arrays are accepted for writes.
+  await sb.writeFile('/data/u8', new Uint8Array([104, 105]))
+  assert.equal((await sb.readFile('/data/u8')).toString(), 'hi')
+  await sb.writeFile('/data/u8', 'héllo')
+  assert.equal((await sb.readFile('/data/u8')).toString('utf8'), 'héllo')
+  await sb.release()
+  await engine.close()
+})
+
+test('a bad-argument error can be told apart from a sandvol refusal only by code', async () => {
+  const { engine } = await openTmp('args2')
+  const e1 = await rejectsWith(engine.getVolume(1), 'invalid_argument')
+  const e2 = await rejectsWith(engine.getVolume('missing'), 'not_found')
+  assert.ok(e1 instanceof Error && e2 instanceof Error)
+  await engine.close()
+})
