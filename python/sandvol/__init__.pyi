@@ -3,7 +3,7 @@
 import os
 import pathlib
 from types import TracebackType
-from typing import Dict, Generic, Iterator, List, Literal, Optional, Sequence, Tuple, Type, TypeVar, Union, overload
+from typing import Any, Dict, Generic, Iterator, List, Literal, Optional, Sequence, Tuple, Type, TypeVar, Union, overload
 
 from ._enums import AccessMode as AccessMode
 from ._file import File as File
@@ -42,7 +42,6 @@ Labels = Dict[str, str]
 MountState = Literal[
     "requested", "mounting", "mounted", "paused", "remounting", "unmounted", "releasing", "released", "failed"
 ]
-SandboxState = Literal["running", "paused", "released"]
 FileKind = Literal["file", "dir", "symlink"]
 ChangeKind = Literal["write", "mkdir", "symlink", "remove", "rename", "setattr", "restore"]
 OpenMode = Literal["r", "rb", "r+", "rb+", "r+b", "w", "wb", "w+", "wb+", "w+b", "a", "ab", "a+", "ab+", "a+b", "x", "xb", "x+", "xb+", "x+b"]
@@ -113,7 +112,7 @@ class Volume:
     @property
     def updated_at(self) -> int:
         """Last change, ms since the epoch."""
-    def to_dict(self) -> Dict[str, object]:
+    def to_dict(self) -> Dict[str, Any]:
         """The fields as a plain dict (access_mode a str, config a dict)."""
     def __eq__(self, other: object) -> bool: ...
 
@@ -138,7 +137,7 @@ class Snapshot:
     @property
     def created_at(self) -> int:
         """Creation time, ms since the epoch."""
-    def to_dict(self) -> Dict[str, object]:
+    def to_dict(self) -> Dict[str, Any]:
         """The fields as a plain dict."""
     def __eq__(self, other: object) -> bool: ...
 
@@ -171,7 +170,7 @@ class MountRequest:
     @property
     def config(self) -> Optional[VolumeConfig]:
         """Per-mount cache settings."""
-    def to_dict(self) -> Dict[str, object]:
+    def to_dict(self) -> Dict[str, Any]:
         """The fields as a plain dict."""
     def __eq__(self, other: object) -> bool: ...
 
@@ -217,7 +216,7 @@ class MountSession:
     @property
     def updated_at(self) -> int:
         """Time of the last transition."""
-    def to_dict(self) -> Dict[str, object]:
+    def to_dict(self) -> Dict[str, Any]:
         """The fields as a plain dict."""
     def __eq__(self, other: object) -> bool: ...
 
@@ -260,7 +259,7 @@ class FileInfo:
     @property
     def is_symlink(self) -> bool:
         """True for symlinks."""
-    def to_dict(self) -> Dict[str, object]:
+    def to_dict(self) -> Dict[str, Any]:
         """The fields as a plain dict."""
     def __eq__(self, other: object) -> bool: ...
 
@@ -282,7 +281,7 @@ class DirEntry:
     @property
     def mtime(self) -> int:
         """Last content change, ms since the epoch."""
-    def to_dict(self) -> Dict[str, object]:
+    def to_dict(self) -> Dict[str, Any]:
         """The fields as a plain dict."""
     def __eq__(self, other: object) -> bool: ...
 
@@ -304,7 +303,7 @@ class ChangeEntry:
     @property
     def at(self) -> int:
         """When, ms since the epoch."""
-    def to_dict(self) -> Dict[str, object]:
+    def to_dict(self) -> Dict[str, Any]:
         """The fields as a plain dict."""
     def __eq__(self, other: object) -> bool: ...
 
@@ -320,7 +319,7 @@ class Page(Generic[_T]):
     def __len__(self) -> int: ...
     def __getitem__(self, index: int) -> _T: ...
     def __iter__(self) -> Iterator[_T]: ...
-    def to_dict(self) -> Dict[str, object]:
+    def to_dict(self) -> Dict[str, Any]:
         """``{"items": [item.to_dict(), ...], "next_cursor": ...}``."""
 
 class Stats:
@@ -369,7 +368,7 @@ class FsckReport:
     @property
     def is_clean(self) -> bool:
         """True when nothing but leaked blocks (harmless until gc) was found."""
-    def to_dict(self) -> Dict[str, object]:
+    def to_dict(self) -> Dict[str, Any]:
         """The fields as a plain dict."""
     def __eq__(self, other: object) -> bool: ...
 
@@ -390,8 +389,8 @@ class Sandbox:
     def group(self) -> Optional[str]:
         """Group for RWO sharing, if any."""
     @property
-    def state(self) -> SandboxState:
-        """"running", "paused" or "released"."""
+    def state(self) -> str:
+        """"running", "paused" or "released" (a plain str: it changes with pause/resume/release)."""
     @property
     def labels(self) -> Labels:
         """Labels (a fresh dict)."""
@@ -469,7 +468,7 @@ class Sandbox:
         """Sets access and/or modification time (ms since the epoch)."""
     def open(self, path: str, mode: OpenMode = "rb") -> File:
         """Opens a file and returns a binary file object."""
-    def to_dict(self) -> Dict[str, object]:
+    def to_dict(self) -> Dict[str, Any]:
         """The fields as a plain dict."""
 
 class Engine:

@@ -63,6 +63,16 @@ class File(io.RawIOBase):
         if self.closed:
             raise ValueError("I/O operation on closed file.")
 
+    def _check_readable(self) -> None:
+        self._check_open()
+        if not self._h.readable:
+            raise io.UnsupportedOperation(f"read: {self.name!r} was opened with mode {self._mode!r}")
+
+    def _check_writable(self) -> None:
+        self._check_open()
+        if not self._h.writable:
+            raise io.UnsupportedOperation(f"write: {self.name!r} was opened with mode {self._mode!r}")
+
     # -- position ------------------------------------------------------------
     def tell(self) -> int:
         """Current position."""
@@ -88,7 +98,7 @@ class File(io.RawIOBase):
     # -- reading -------------------------------------------------------------
     def read(self, size: Optional[int] = -1) -> bytes:
         """Reads up to ``size`` bytes (all remaining bytes if negative or None)."""
-        self._check_open()
+        self._check_readable()
         if size is None or size < 0:
             return self.readall()
         data = self._h.read_at(self._pos, size)
@@ -97,7 +107,7 @@ class File(io.RawIOBase):
 
     def readall(self) -> bytes:
         """Reads until the end of the file."""
-        self._check_open()
+        self._check_readable()
         remaining = max(self._h.size - self._pos, 0)
         data = self._h.read_at(self._pos, remaining)
         self._pos += len(data)
@@ -114,7 +124,7 @@ class File(io.RawIOBase):
     # -- writing -------------------------------------------------------------
     def write(self, data: Any) -> int:
         """Writes bytes at the position (at the end in append mode); returns the count."""
-        self._check_open()
+        self._check_writable()
         n = self._h.write_at(self._pos, data)
         if self._h.append:
             self._pos = self._h.size

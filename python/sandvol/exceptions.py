@@ -51,8 +51,9 @@ class SandvolError(Exception):
         # Instance attribute too, so ``vars(e)`` and pickling-free copies keep it.
         self.code = type(self).code
         if isinstance(self, OSError) and self._errno is not None:
-            self.errno = self._errno
-            self.strerror = message
+            # errno/strerror as an OSError raised by the OS would carry them.
+            setattr(self, "errno", self._errno)
+            setattr(self, "strerror", message)
 
     def __str__(self) -> str:
         return self.message

@@ -82,7 +82,7 @@ def test_list_volumes_filters_and_pages(engine: sandvol.Engine, unique: Callable
     rest = engine.list_volumes(limit=10, cursor=page.next_cursor)
     assert [v.id for v in rest.items] == ids[2:] and rest.next_cursor is None
     assert [v.id for v in engine.list_volumes(labels={"env": "a"})] == [ids[1], ids[3]]
-    assert rest.to_dict()["next_cursor"] is None and len(rest.to_dict()["items"]) == 3  # type: ignore[arg-type]
+    assert rest.to_dict()["next_cursor"] is None and len(rest.to_dict()["items"]) == 3
     with pytest.raises(IndexError):
         page[2]
 
