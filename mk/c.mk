@@ -89,11 +89,11 @@ test-c: build-c check-c c-test-install
 	rm -rf $(C_BUILD)/data && mkdir -p $(C_BUILD)/data
 	$(C_BUILD)/bin/walkthrough-static $(C_BUILD)/data/static > /dev/null
 	cd $(C_BUILD)/data && $(VALGRIND) $(VALGRIND_FLAGS) $(C_BUILD)/bin/walkthrough $(C_BUILD)/data/walkthrough
-	cd $(C_BUILD)/data && for t in $(C_TEST_PROGRAMS); do \
+	cd $(C_BUILD)/data && export RUST_BACKTRACE=0 && for t in $(C_TEST_PROGRAMS); do \
 	  echo "== $$t (valgrind)"; \
 	  $(VALGRIND) $(VALGRIND_FLAGS) $(C_BUILD)/bin/$$t $(C_BUILD)/data/$$t || exit 1; \
 	done
-	@echo "test-c: $(words walkthrough $(C_TEST_PROGRAMS)) C test programs passed under valgrind"
+	@echo "test-c: $(words walkthrough $(C_TEST_PROGRAMS)) passed, 0 failed (C programs under valgrind)"
 
 demo-c: build-c
 	mkdir -p $(C_BUILD)/bin
