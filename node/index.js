@@ -4,7 +4,9 @@
 // and runs on the libuv thread pool; errors are `Error`s whose `.code` is one
 // of ERROR_CODES.
 
-const native = require('./sandvol.node')
+// SANDVOL_NODE_NATIVE points at another build of the module (the benchmark
+// loads a release build this way); normally ./sandvol.node next to this file.
+const native = require(process.env.SANDVOL_NODE_NATIVE || './sandvol.node')
 
 const ERROR_CODES = Object.freeze(native.errorCodes())
 const KNOWN = new Set(ERROR_CODES)

@@ -1,0 +1,93 @@
+'use strict'
+// Cost of a 4 KiB readFile / writeFile from Node next to the same core call
+// looped in Rust (inside the same native module, same run, same data):
+//   rust      core call in a Rust loop (ns/op returned by the module)
+//   sync      private synchronous binding call from JS (conversion + napi only)
+//   promise   the public API: `await sb.readFile(path)` one at a time (libuv pool hop)
+//   promise×8 eight calls in flight at once (throughput, per call)
+// Rounds alternate the variants; the table reports medians.
+// Usage: node bench/readwrite.js [ITERS] [ROUNDS]
+const os = require('node:os')
+const fs = require('node:fs')
+const path = require('node:path')
+const { Engine, _private } = require('..')
+
+const ITERS = Number(process.argv[2] || 4000)
+const ROUNDS = Number(process.argv[3] || 7)
+const SIZE = 4096
+
+const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+async function timeAsync (n, f) {
+  const t0 = process.hrtime.bigint()
+  for (let i = 0; i < n; i++) await f()
+  return Number(process.hrtime.bigint() - t0) / n
+}
+
+async function timeParallel (n, width, f) {
+  const t0 = process.hrtime.bigint()
+  let next = 0
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next++ < n) await f()
+  }))
+  return Number(process.hrtime.bigint() - t0) / n
+}
+
+function timeSync (n, f) {
+  const t0 = process.hrtime.bigint()
+  for (let i = 0; i < n; i++) f()
+  return Number(process.hrtime.bigint() - t0) / n
+}
+
+async function main () {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandvol-node-bench-'))
+  const engine = await Engine.open(dir)
+  await engine.createVolume({ name: 'bench', accessMode: 'RWX' })
+  const sb = await engine.claimSandbox('bench', { mounts: [{ ref: 'bench', mountPoint: '/b' }], waitForMounts: true })
+  const p = '/b/f4k'
+  const data = Buffer.alloc(SIZE, 0x61)
+  await sb.writeFile(p, data)
+
+  const ops = {
+    read: {
+      rust: () => _private.rustLoop(sb, 'read', p, SIZE, ITERS),
+      sync: () => timeSync(ITERS, () => _private.readFileSync(sb, p)),
+      promise: () => timeAsync(ITERS, () => sb.readFile(p)),
+      'promise×8': () => timeParallel(ITERS, 8, () => sb.readFile(p))
+    },
+    write: {
+      rust: () => _private.rustLoop(sb, 'write', p, SIZE, ITERS),
+      sync: () => timeSync(ITERS, () => _private.writeFileSync(sb, p, data)),
+      promise: () => timeAsync(ITERS, () => sb.writeFile(p, data)),
+      'promise×8': () => timeParallel(ITERS, 8, () => sb.writeFile(p, data))
+    }
+  }
+  const results = {}
+  for (const [op, variants] of Object.entries(ops)) {
+    results[op] = {}
+    for (const v of Object.keys(variants)) results[op][v] = []
+    for (const v of Object.keys(variants)) await variants[v]() // warm-up
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const [v, f] of Object.entries(variants)) results[op][v].push(await f())
+    }
+  }
+  await sb.release()
+  await engine.close()
+  fs.rmSync(dir, { recursive: true, force: true })
+
+  const us = ns => (ns / 1000).toFixed(2)
+  const cpu = (os.cpus()[0] || {}).model || 'unknown'
+  console.log(`machine: nproc=${os.availableParallelism ? os.availableParallelism() : os.cpus().length}, CPU ${cpu}, node ${process.version}`)
+  console.log(`${ITERS} calls x ${ROUNDS} rounds per variant, 4 KiB file on an RWX mount, durability=process, medians\n`)
+  console.log('| op (4 KiB) | Rust µs/op | Node sync µs/op | sync − Rust | Node Promise µs/op | Promise − Rust | Promise×8 µs/op |')
+  console.log('|---|---|---|---|---|---|---|')
+  for (const op of Object.keys(results)) {
+    const m = Object.fromEntries(Object.entries(results[op]).map(([k, v]) => [k, median(v)]))
+    console.log(`| ${op}File | ${us(m.rust)} | ${us(m.sync)} | ${us(m.sync - m.rust)} | ${us(m.promise)} | ${us(m.promise - m.rust)} | ${us(m['promise×8'])} |`)
+  }
+}
+
+main().catch(e => {
+  console.error(e)
+  process.exit(1)
+})
