@@ -49,3 +49,19 @@ pub fn _bench_rust(
         other => Err(invalid(py, format!("bench op {other:?} is not read_file or write_file"))),
     }
 }
+
+/// The binding's round trip without the core: the same argument conversion,
+/// GIL release and 4 KiB `bytes` result as `Sandbox.read_file`, around a core
+/// call replaced by allocating the bytes. Its cost bounds the binding's own
+/// per-call overhead.
+#[pyfunction]
+#[pyo3(signature = (path, size=4096))]
+pub fn _binding_floor<'py>(
+    py: Python<'py>,
+    path: crate::convert::PathArg,
+    size: usize,
+) -> PyResult<pyo3::Bound<'py, pyo3::types::PyBytes>> {
+    let p = path.0.as_str();
+    let v = run(py, || Ok(std::hint::black_box(vec![p.len() as u8; size])))?;
+    Ok(pyo3::types::PyBytes::new(py, &v))
+}

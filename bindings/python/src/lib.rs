@@ -37,5 +37,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(error::_raise_error, m)?)?;
     m.add_function(wrap_pyfunction!(error::_panic, m)?)?;
     m.add_function(wrap_pyfunction!(bench::_bench_rust, m)?)?;
+    m.add_function(wrap_pyfunction!(bench::_binding_floor, m)?)?;
     Ok(())
 }
