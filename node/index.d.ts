@@ -427,4 +427,6 @@ export const _private: {
   readonly rustLoop: (sb: Sandbox, op: 'read' | 'write', path: string, size: number, iters: number) => number
   /** Panics on a worker thread; rejects with code 'internal'. */
   readonly panic: () => Promise<void>
+  /** An empty job: the Promise round trip through the libuv pool alone. */
+  readonly noop: () => Promise<void>
 }

@@ -98,6 +98,7 @@ module.exports = {
     readFileSync: wrapSync(native, '_readFileSync'),
     writeFileSync: wrapSync(native, '_writeFileSync'),
     rustLoop: wrapSync(native, '_rustLoop'),
-    panic: native._panicForTest
+    panic: native._panicForTest,
+    noop: native._noopAsync
   })
 }

@@ -5,15 +5,17 @@
 //   sync      private synchronous binding call from JS (conversion + napi only)
 //   promise   the public API: `await sb.readFile(path)` one at a time (libuv pool hop)
 //   promise×8 eight calls in flight at once (throughput, per call)
-// Rounds alternate the variants; the table reports medians.
-// Usage: node bench/readwrite.js [ITERS] [ROUNDS]
+// Many short rounds alternate the variants (rust, sync, promise, ... again), so
+// a change in machine load hits all of them alike; the table reports the
+// median per call and the median of the per-round differences to Rust.
+// Usage: node bench/readwrite.js [CALLS_PER_ROUND] [ROUNDS]
 const os = require('node:os')
 const fs = require('node:fs')
 const path = require('node:path')
 const { Engine, _private } = require('..')
 
-const ITERS = Number(process.argv[2] || 4000)
-const ROUNDS = Number(process.argv[3] || 7)
+const ITERS = Number(process.argv[2] || 200)
+const ROUNDS = Number(process.argv[3] || 60)
 const SIZE = 4096
 
 const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -78,12 +80,14 @@ async function main () {
   const us = ns => (ns / 1000).toFixed(2)
   const cpu = (os.cpus()[0] || {}).model || 'unknown'
   console.log(`machine: nproc=${os.availableParallelism ? os.availableParallelism() : os.cpus().length}, CPU ${cpu}, node ${process.version}`)
-  console.log(`${ITERS} calls x ${ROUNDS} rounds per variant, 4 KiB file on an RWX mount, durability=process, medians\n`)
+  console.log(`${ROUNDS} rounds x ${ITERS} calls per variant, 4 KiB file on an RWX mount, durability=process, medians\n`)
   console.log('| op (4 KiB) | Rust µs/op | Node sync µs/op | sync − Rust | Node Promise µs/op | Promise − Rust | Promise×8 µs/op |')
   console.log('|---|---|---|---|---|---|---|')
   for (const op of Object.keys(results)) {
-    const m = Object.fromEntries(Object.entries(results[op]).map(([k, v]) => [k, median(v)]))
-    console.log(`| ${op}File | ${us(m.rust)} | ${us(m.sync)} | ${us(m.sync - m.rust)} | ${us(m.promise)} | ${us(m.promise - m.rust)} | ${us(m['promise×8'])} |`)
+    const r = results[op]
+    const m = Object.fromEntries(Object.entries(r).map(([k, v]) => [k, median(v)]))
+    const diff = k => median(r[k].map((x, i) => x - r.rust[i]))
+    console.log(`| ${op}File | ${us(m.rust)} | ${us(m.sync)} | ${us(diff('sync'))} | ${us(m.promise)} | ${us(diff('promise'))} | ${us(m['promise×8'])} |`)
   }
 }
 

@@ -53,3 +53,9 @@ pub fn rust_loop(sb: &Sandbox, op: String, path: String, size: u32, iters: u32) 
 pub fn panic_for_test() -> napi::bindgen_prelude::AsyncTask<crate::task::Job<()>> {
     crate::task::job(|| panic!("deliberate panic for the boundary test"))
 }
+
+/// An empty job: the cost of the Promise round trip through the libuv pool alone.
+#[napi(js_name = "_noopAsync")]
+pub fn noop_async() -> napi::bindgen_prelude::AsyncTask<crate::task::Job<()>> {
+    crate::task::job(|| Ok(()))
+}
