@@ -52,5 +52,6 @@ def _bench_rust(
     size: int = 4096,
     sandbox_id: Optional[str] = None,
     volume: Optional[str] = None,
+    data: Optional[bytes] = None,
 ) -> float: ...
 def _binding_floor(path: str, size: int = 4096) -> bytes: ...

@@ -7,11 +7,12 @@ use pyo3::prelude::*;
 use sandvol_core::{Target, WriteOptions};
 use std::time::Instant;
 
-/// Runs `iterations` of `op` ("read_file" or "write_file" with `size` bytes)
+/// Runs `iterations` of `op` ("read_file", or "write_file" of `data` if given,
+/// else of `size` bytes)
 /// on `path` of sandbox `sandbox_id` (or volume `volume` when given) from Rust;
 /// returns nanoseconds per call.
 #[pyfunction]
-#[pyo3(signature = (engine, op, path, iterations, size=4096, sandbox_id=None, volume=None))]
+#[pyo3(signature = (engine, op, path, iterations, size=4096, sandbox_id=None, volume=None, data=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn _bench_rust(
     py: Python<'_>,
@@ -22,6 +23,7 @@ pub fn _bench_rust(
     size: usize,
     sandbox_id: Option<&str>,
     volume: Option<&str>,
+    data: Option<Vec<u8>>,
 ) -> PyResult<f64> {
     let t = match (sandbox_id, volume) {
         (Some(s), None) => Target::Sandbox(s),
@@ -29,7 +31,7 @@ pub fn _bench_rust(
         _ => return Err(invalid(py, "give exactly one of sandbox_id and volume")),
     };
     let e = &engine.e;
-    let data = vec![0xa5u8; size];
+    let data = data.unwrap_or_else(|| vec![0xa5u8; size]);
     let opts = WriteOptions::default();
     match op {
         "read_file" => run(py, || {
