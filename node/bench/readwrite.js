@@ -64,6 +64,8 @@ async function main () {
       'promise×8': () => timeParallel(ITERS, 8, () => sb.writeFile(p, data))
     }
   }
+  const hop = []
+  for (let r = 0; r < ROUNDS; r++) hop.push(await timeAsync(ITERS, () => _private.noop()))
   const results = {}
   for (const [op, variants] of Object.entries(ops)) {
     results[op] = {}
@@ -89,6 +91,7 @@ async function main () {
     const diff = k => median(r[k].map((x, i) => x - r.rust[i]))
     console.log(`| ${op}File | ${us(m.rust)} | ${us(m.sync)} | ${us(diff('sync'))} | ${us(m.promise)} | ${us(diff('promise'))} | ${us(m['promise×8'])} |`)
   }
+  console.log(`\nEmpty Promise round trip through the libuv pool (no core call): ${us(median(hop))} µs`)
 }
 
 main().catch(e => {

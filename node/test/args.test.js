@@ -96,6 +96,10 @@ test('bad arguments reject with invalid_argument and change nothing', async () =
 
   // Calling a method on the wrong receiver is an argument error too.
   await rejectsWith(sandvol.Sandbox.prototype.readFile.call({}, '/x'), 'invalid_argument')
+  // ... also when the receiver is another sandvol class (no blind cast).
+  await rejectsWith(sandvol.Sandbox.prototype.readFile.call(engine, '/x'), 'invalid_argument')
+  await rejectsWith(sandvol.Engine.prototype.stats.call(sb), 'invalid_argument')
+  assert.throws(() => sandvol._private.readFileSync(engine, '/data/f'), e => e.code === 'invalid_argument')
   // Classes are not constructible from JS.
   assert.throws(() => new sandvol.Engine(), Error)
   assert.throws(() => new MountRequest('v', '/x', 'ro'), e => e.code === 'invalid_argument')
