@@ -429,4 +429,8 @@ export const _private: {
   readonly panic: () => Promise<void>
   /** An empty job: the Promise round trip through the libuv pool alone. */
   readonly noop: () => Promise<void>
+  /** `readFileSync`'s arguments and 4 KiB result without the core call. */
+  readonly floorSync: (sb: Sandbox, path: string) => Buffer
+  /** `sb.readFile`'s arguments, pool round trip and 4 KiB result without the core call. */
+  readonly floorAsync: (sb: Sandbox, path: string) => Promise<Buffer>
 }

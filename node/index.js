@@ -99,6 +99,8 @@ module.exports = {
     writeFileSync: wrapSync(native, '_writeFileSync'),
     rustLoop: wrapSync(native, '_rustLoop'),
     panic: native._panicForTest,
-    noop: native._noopAsync
+    noop: native._noopAsync,
+    floorSync: wrapSync(native, '_bindingFloorSync'),
+    floorAsync: native._bindingFloorAsync
   })
 }

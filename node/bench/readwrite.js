@@ -65,7 +65,13 @@ async function main () {
     }
   }
   const hop = []
-  for (let r = 0; r < ROUNDS; r++) hop.push(await timeAsync(ITERS, () => _private.noop()))
+  const floorSync = []
+  const floorAsync = []
+  for (let r = 0; r < ROUNDS; r++) {
+    hop.push(await timeAsync(ITERS, () => _private.noop()))
+    floorSync.push(timeSync(ITERS, () => _private.floorSync(sb, p)))
+    floorAsync.push(await timeAsync(ITERS, () => _private.floorAsync(sb, p)))
+  }
   const results = {}
   for (const [op, variants] of Object.entries(ops)) {
     results[op] = {}
@@ -91,7 +97,12 @@ async function main () {
     const diff = k => median(r[k].map((x, i) => x - r.rust[i]))
     console.log(`| ${op}File | ${us(m.rust)} | ${us(m.sync)} | ${us(diff('sync'))} | ${us(m.promise)} | ${us(diff('promise'))} | ${us(m['promise×8'])} |`)
   }
-  console.log(`\nEmpty Promise round trip through the libuv pool (no core call): ${us(median(hop))} µs`)
+  console.log('\nThe binding alone (same arguments and 4 KiB Buffer result as readFile, core call replaced by an allocation):\n')
+  console.log('| path | µs/call |')
+  console.log('|---|---|')
+  console.log(`| sync binding floor | ${us(median(floorSync))} |`)
+  console.log(`| Promise binding floor (libuv pool round trip) | ${us(median(floorAsync))} |`)
+  console.log(`| empty Promise round trip (no arguments, no result) | ${us(median(hop))} |`)
 }
 
 main().catch(e => {

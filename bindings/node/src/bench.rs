@@ -59,3 +59,22 @@ pub fn panic_for_test() -> napi::bindgen_prelude::AsyncTask<crate::task::Job<()>
 pub fn noop_async() -> napi::bindgen_prelude::AsyncTask<crate::task::Job<()>> {
     crate::task::job(|| Ok(()))
 }
+
+/// The sync binding's own cost: the arguments and 4 KiB Buffer result of
+/// `_readFileSync`, with the core call replaced by an allocation.
+#[napi(js_name = "_bindingFloorSync")]
+pub fn binding_floor_sync(sb: &Sandbox, path: String) -> Bytes {
+    std::hint::black_box((&sb.at.id, &path));
+    Bytes(vec![0u8; 4096])
+}
+
+/// The Promise path's own cost: `sb.readFile`'s arguments, the libuv pool round
+/// trip and a 4 KiB Buffer result, with the core call replaced by an allocation.
+#[napi(js_name = "_bindingFloorAsync")]
+pub fn binding_floor_async(sb: &Sandbox, path: String) -> napi::bindgen_prelude::AsyncTask<crate::task::Job<Bytes>> {
+    let id = sb.at.id.clone();
+    crate::task::job(move || {
+        std::hint::black_box((&id, &path));
+        Ok(Bytes(vec![0u8; 4096]))
+    })
+}
