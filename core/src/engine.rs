@@ -77,6 +77,7 @@ pub(crate) struct Inner {
     pub store: Arc<dyn BlockStore>,
     pub cache: BlockCache,
     pub staging: Staging,
+    pub routes: crate::fs::route::RouteCache,
     runtime: Mutex<Option<tokio::runtime::Runtime>>,
     closed: AtomicBool,
     /// Process that opened the engine: a forked child has no runtime threads and
@@ -167,6 +168,7 @@ impl Engine {
                 store,
                 cache,
                 staging,
+                routes: Default::default(),
                 runtime: Mutex::new(Some(runtime)),
                 closed: AtomicBool::new(false),
                 pid: std::process::id(),

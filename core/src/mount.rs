@@ -5,7 +5,7 @@ use crate::config::{AccessMode, ConfigOverride, VolumeConfig};
 use crate::error::{Error, Result};
 use crate::util::{new_id, now_ms, process_identity};
 use crate::volume::Volume;
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use std::fmt;
 
@@ -197,7 +197,7 @@ pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<MountSession> {
 }
 
 /// Loads a session by id.
-pub(crate) fn get(tx: &Transaction<'_>, id: &str) -> Result<MountSession> {
+pub(crate) fn get(tx: &Connection, id: &str) -> Result<MountSession> {
     let sql = format!("SELECT {COLUMNS} FROM mounts WHERE id = ?1");
     tx.query_row(&sql, [id], from_row)
         .optional()?
@@ -205,7 +205,7 @@ pub(crate) fn get(tx: &Transaction<'_>, id: &str) -> Result<MountSession> {
 }
 
 /// All sessions of a sandbox, oldest first.
-pub(crate) fn for_sandbox(tx: &Transaction<'_>, sandbox_id: &str) -> Result<Vec<MountSession>> {
+pub(crate) fn for_sandbox(tx: &Connection, sandbox_id: &str) -> Result<Vec<MountSession>> {
     let sql = format!("SELECT {COLUMNS} FROM mounts WHERE sandbox_id = ?1 ORDER BY rowid");
     let mut stmt = tx.prepare_cached(&sql)?;
     let rows = stmt.query_map([sandbox_id], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
@@ -213,7 +213,7 @@ pub(crate) fn for_sandbox(tx: &Transaction<'_>, sandbox_id: &str) -> Result<Vec<
 }
 
 /// Active sessions of a volume.
-pub(crate) fn active_for_volume(tx: &Transaction<'_>, volume_id: &str) -> Result<Vec<MountSession>> {
+pub(crate) fn active_for_volume(tx: &Connection, volume_id: &str) -> Result<Vec<MountSession>> {
     let sql = format!("SELECT {COLUMNS} FROM mounts WHERE volume_id = ?1 ORDER BY rowid");
     let mut stmt = tx.prepare_cached(&sql)?;
     let rows = stmt.query_map([volume_id], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
@@ -225,7 +225,7 @@ pub(crate) fn active_for_volume(tx: &Transaction<'_>, volume_id: &str) -> Result
 /// The update is conditional on the state read in the same transaction, so two
 /// processes racing on one session cannot both move it.
 pub(crate) fn transition(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: &str,
     next: MountState,
     error: Option<(&str, &str)>,
@@ -272,7 +272,7 @@ pub(crate) struct Admitted {
 /// `group` is the requesting sandbox's group; runs inside the write transaction that
 /// inserts the session, which is what makes the rules hold across processes.
 pub(crate) fn admit(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     sandbox_id: &str,
     group: Option<&str>,
     vol: &Volume,
@@ -331,7 +331,7 @@ pub(crate) fn admit(
 /// Inserts a session in `requested`, owned by this process.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn insert(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     sandbox_id: &str,
     volume_id: &str,
     mount_point: &str,
@@ -379,7 +379,7 @@ pub(crate) fn insert(
 /// Inserts a bootstrap session that could not be admitted, straight through
 /// requested → failed, so the claim can report it without failing.
 pub(crate) fn insert_failed(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     sandbox_id: &str,
     volume_id: &str,
     mount_point: &str,
@@ -393,7 +393,7 @@ pub(crate) fn insert_failed(
 }
 
 /// Sessions left in a transient state by a process that is gone, oldest first.
-pub(crate) fn orphaned(tx: &Transaction<'_>) -> Result<Vec<MountSession>> {
+pub(crate) fn orphaned(tx: &Connection) -> Result<Vec<MountSession>> {
     let mut stmt = tx.prepare(&format!(
         "SELECT {COLUMNS}, owner_pid, owner_start FROM mounts
          WHERE state IN ('requested', 'mounting', 'remounting', 'unmounted', 'releasing') ORDER BY rowid"

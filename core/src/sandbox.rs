@@ -9,7 +9,7 @@ use crate::mount::{self, MountRequest, MountSession, MountState};
 use crate::path::{normalize_mount_point, normalize_subpath, split};
 use crate::util::{new_id, now_ms};
 use crate::volume::{self, CreateVolume, Labels, Page, VolumeKind};
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
@@ -214,14 +214,22 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<(SandboxInfo, String)> {
 }
 
 /// Loads a sandbox row and its scratch volume id.
-pub(crate) fn get_row(tx: &Transaction<'_>, id: &str) -> Result<(SandboxInfo, String)> {
+pub(crate) fn get_row(tx: &Connection, id: &str) -> Result<(SandboxInfo, String)> {
     let mut stmt = tx.prepare_cached(&format!("SELECT {COLUMNS} FROM sandboxes WHERE id = ?1"))?;
     stmt.query_row([id], from_row)
         .optional()?
         .ok_or_else(|| Error::not_found(format!("sandbox {id:?} not found")))
 }
 
-fn set_state(tx: &Transaction<'_>, id: &str, state: SandboxState) -> Result<SandboxInfo> {
+/// A sandbox's state name and scratch volume id: all routing needs, without the labels.
+pub(crate) fn state_and_scratch(tx: &Connection, id: &str) -> Result<(String, String)> {
+    let mut stmt = tx.prepare_cached("SELECT state, scratch_id FROM sandboxes WHERE id = ?1")?;
+    stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or_else(|| Error::not_found(format!("sandbox {id:?} not found")))
+}
+
+fn set_state(tx: &Connection, id: &str, state: SandboxState) -> Result<SandboxInfo> {
     tx.execute(
         "UPDATE sandboxes SET state = ?2, updated_at = ?3 WHERE id = ?1",
         params![id, state.as_str(), now_ms()],
@@ -252,7 +260,7 @@ impl Engine {
     /// Admits and inserts a session in `requested` (one write transaction).
     fn request_mount(
         &self,
-        tx: &Transaction<'_>,
+        tx: &Connection,
         sb: &SandboxInfo,
         c: &Checked,
         bootstrap: bool,
@@ -378,7 +386,7 @@ impl Engine {
 
     /// Resolves or creates the subpath and pins it as the session's root; creates the
     /// mount point directory in the sandbox view.
-    fn prepare_mount(&self, tx: &Transaction<'_>, m: &MountSession) -> Result<()> {
+    fn prepare_mount(&self, tx: &Connection, m: &MountSession) -> Result<()> {
         let vol = volume::get_by_id(tx, &m.volume_id)?;
         let comps = split(&m.subpath);
         let shown = format!("/{}", m.subpath);
@@ -395,7 +403,7 @@ impl Engine {
             tree::mkdir_all(tx, &vol.id, tree::ROOT_INO, &comps, "", now_ms(), &shown)?
         };
         tx.execute("UPDATE mounts SET root_ino = ?2 WHERE id = ?1", params![m.id, root])?;
-        crate::fs::route::create_mount_point(tx, &m.sandbox_id, &m.mount_point, &m.id)?;
+        crate::fs::route::create_mount_point(tx, &self.inner.routes, &m.sandbox_id, &m.mount_point, &m.id)?;
         Ok(())
     }
 

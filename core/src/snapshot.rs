@@ -6,7 +6,7 @@ use crate::fs::{ChangeKind, changes, tree};
 use crate::mount;
 use crate::util::{check_name, new_id, now_ms};
 use crate::volume::{self, CreateVolume, Volume, VolumeKind};
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
 /// A point-in-time copy of a volume.
@@ -42,14 +42,14 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<(Snapshot, i64)> {
     ))
 }
 
-fn get(tx: &Transaction<'_>, id: &str) -> Result<(Snapshot, i64)> {
+fn get(tx: &Connection, id: &str) -> Result<(Snapshot, i64)> {
     tx.query_row(&format!("SELECT {COLUMNS} FROM snapshots WHERE id = ?1"), [id], from_row)
         .optional()?
         .ok_or_else(|| Error::not_found(format!("snapshot {id:?} not found")))
 }
 
 /// Makes `vol`'s tree a copy of snapshot `snap` (the tree must be empty) and sets its counters.
-fn install(tx: &Transaction<'_>, snap: &Snapshot, next_ino: i64, vol: &str) -> Result<()> {
+fn install(tx: &Connection, snap: &Snapshot, next_ino: i64, vol: &str) -> Result<()> {
     tree::copy_tree(tx, &snap.id, vol)?;
     tx.execute(
         "UPDATE volumes SET used_bytes = ?2, file_count = ?3, next_ino = ?4, updated_at = ?5,

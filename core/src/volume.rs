@@ -4,7 +4,7 @@ use crate::config::{AccessMode, ConfigOverride, Size, VolumeConfig};
 use crate::error::{Error, Result};
 use crate::fs::tree;
 use crate::util::{check_name, new_id, now_ms};
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -159,7 +159,7 @@ fn check_labels(labels: &Labels) -> Result<()> {
 }
 
 /// Inserts a volume and its empty root directory.
-pub(crate) fn insert(tx: &Transaction<'_>, req: &CreateVolume, kind: VolumeKind) -> Result<Volume> {
+pub(crate) fn insert(tx: &Connection, req: &CreateVolume, kind: VolumeKind) -> Result<Volume> {
     if let Some(name) = &req.name {
         check_name("volume", name)?;
     }
@@ -205,7 +205,7 @@ pub(crate) fn insert(tx: &Transaction<'_>, req: &CreateVolume, kind: VolumeKind)
 }
 
 /// Resolves a ref (id or exact name) to a user volume.
-pub(crate) fn resolve(tx: &Transaction<'_>, r: &str) -> Result<Volume> {
+pub(crate) fn resolve(tx: &Connection, r: &str) -> Result<Volume> {
     let sql = format!("SELECT {COLUMNS} FROM volumes WHERE (id = ?1 OR name = ?1) AND kind = 'user'");
     tx.query_row(&sql, [r], from_row)
         .optional()?
@@ -214,7 +214,7 @@ pub(crate) fn resolve(tx: &Transaction<'_>, r: &str) -> Result<Volume> {
 }
 
 /// Loads any volume (user or scratch) by id.
-pub(crate) fn get_by_id(tx: &Transaction<'_>, id: &str) -> Result<Volume> {
+pub(crate) fn get_by_id(tx: &Connection, id: &str) -> Result<Volume> {
     let sql = format!("SELECT {COLUMNS} FROM volumes WHERE id = ?1");
     tx.query_row(&sql, [id], from_row)
         .optional()?
@@ -223,7 +223,7 @@ pub(crate) fn get_by_id(tx: &Transaction<'_>, id: &str) -> Result<Volume> {
 }
 
 /// Lists user volumes in creation order, filtered by labels.
-pub(crate) fn list(tx: &Transaction<'_>, opts: &ListOptions) -> Result<Page<Volume>> {
+pub(crate) fn list(tx: &Connection, opts: &ListOptions) -> Result<Page<Volume>> {
     let limit = page_limit(opts.limit)?;
     let after = parse_cursor(&opts.cursor)?;
     let sql = format!("SELECT {COLUMNS} FROM volumes WHERE kind = 'user' AND rowid > ?1 ORDER BY rowid");
@@ -248,7 +248,7 @@ pub(crate) fn list(tx: &Transaction<'_>, opts: &ListOptions) -> Result<Page<Volu
 }
 
 /// Applies an update and returns the new row.
-pub(crate) fn update(tx: &Transaction<'_>, r: &str, upd: &UpdateVolume) -> Result<Volume> {
+pub(crate) fn update(tx: &Connection, r: &str, upd: &UpdateVolume) -> Result<Volume> {
     let mut v = resolve(tx, r)?;
     if let Some(labels) = &upd.labels {
         check_labels(labels)?;
@@ -282,7 +282,7 @@ pub(crate) fn update(tx: &Transaction<'_>, r: &str, upd: &UpdateVolume) -> Resul
 }
 
 /// Removes a volume row, its file tree and its snapshots (blocks are left to gc).
-pub(crate) fn remove(tx: &Transaction<'_>, id: &str) -> Result<()> {
+pub(crate) fn remove(tx: &Connection, id: &str) -> Result<()> {
     let snaps: Vec<String> = tx
         .prepare("SELECT id FROM snapshots WHERE volume_id = ?1")?
         .query_map([id], |r| r.get(0))?

@@ -4,7 +4,7 @@ use crate::error::{Error, Result};
 use rusqlite::Connection;
 
 /// The schema version this build writes; older catalogs are migrated on open.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Each entry migrates from version `i` to `i + 1`; entries are never edited once released.
 const MIGRATIONS: &[&str] = &[
@@ -123,6 +123,34 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY(volume_id, seq)
     ) WITHOUT ROWID;
     "#,
+    // 1 -> 2: small files' bytes move out of the inode rows (a 4 KiB blob made every
+    // lookup read overflow pages), and a routing version that triggers bump whenever
+    // a sandbox or mount row changes, so engines can cache mount tables safely
+    // across processes.
+    r#"
+    CREATE TABLE inline_data (
+        owner        TEXT NOT NULL,
+        ino          INTEGER NOT NULL,
+        data         BLOB NOT NULL,
+        PRIMARY KEY(owner, ino)
+    );
+    INSERT INTO inline_data (owner, ino, data)
+        SELECT owner, ino, inline_data FROM inodes WHERE inline_data IS NOT NULL;
+    ALTER TABLE inodes ADD COLUMN inline INTEGER NOT NULL DEFAULT 0;
+    UPDATE inodes SET inline = 1 WHERE inline_data IS NOT NULL;
+    ALTER TABLE inodes DROP COLUMN inline_data;
+    INSERT INTO meta (key, value) VALUES ('route_version', '0');
+    CREATE TRIGGER route_mounts_ins AFTER INSERT ON mounts BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'route_version'; END;
+    CREATE TRIGGER route_mounts_upd AFTER UPDATE ON mounts BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'route_version'; END;
+    CREATE TRIGGER route_mounts_del AFTER DELETE ON mounts BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'route_version'; END;
+    CREATE TRIGGER route_sandboxes_upd AFTER UPDATE ON sandboxes BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'route_version'; END;
+    CREATE TRIGGER route_sandboxes_del AFTER DELETE ON sandboxes BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'route_version'; END;
+    "#,
 ];
 
 /// Brings a catalog up to [`SCHEMA_VERSION`], refusing one written by a newer build.
@@ -154,6 +182,40 @@ mod tests {
         migrate(&mut c).unwrap();
         let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(v, SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn v1_catalogs_migrate_with_their_inline_files() {
+        let mut c = Connection::open_in_memory().unwrap();
+        c.execute_batch(MIGRATIONS[0]).unwrap();
+        c.pragma_update(None, "user_version", 1).unwrap();
+        c.execute_batch(
+            "INSERT INTO inodes (owner, ino, kind, size, mode, version, inline_data, atime, mtime, ctime)
+             VALUES ('vol_a', 2, 'file', 3, 420, 5, x'616263', 0, 0, 0),
+                    ('vol_a', 3, 'file', 9000, 420, 6, NULL, 0, 0, 0);",
+        )
+        .unwrap();
+        migrate(&mut c).unwrap();
+        let (inline, data): (bool, Vec<u8>) = c
+            .query_row(
+                "SELECT i.inline, d.data FROM inodes i JOIN inline_data d USING (owner, ino) WHERE i.ino = 2",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert!(inline);
+        assert_eq!(data, b"abc");
+        let big: bool = c.query_row("SELECT inline FROM inodes WHERE ino = 3", [], |r| r.get(0)).unwrap();
+        assert!(!big);
+        let v: i64 = c.query_row("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'route_version'", [], |r| r.get(0)).unwrap();
+        c.execute_batch(
+            "INSERT INTO mounts (id, volume_id, sandbox_id, mount_point, subpath, read_only, config, state, created_at, updated_at)
+             VALUES ('ms_1', 'vol_a', 'sb_1', '/m', '', 0, '{}', 'requested', 0, 0);
+             UPDATE mounts SET state = 'mounting';",
+        )
+        .unwrap();
+        let v2: i64 = c.query_row("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'route_version'", [], |r| r.get(0)).unwrap();
+        assert_eq!(v2, v + 2, "every mount change bumps the routing version");
     }
 
     #[test]

@@ -3,11 +3,11 @@
 use super::{ChangeEntry, ChangeKind};
 use crate::error::{Error, Result};
 use crate::util::now_ms;
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 /// Takes the next sequence number of a volume; file versions use the same counter,
 /// so a version never repeats in a volume, even across delete and re-create.
-pub(crate) fn next_seq(tx: &Transaction<'_>, volume_id: &str) -> Result<u64> {
+pub(crate) fn next_seq(tx: &Connection, volume_id: &str) -> Result<u64> {
     let mut stmt =
         tx.prepare_cached("UPDATE volumes SET change_seq = change_seq + 1 WHERE id = ?1 RETURNING change_seq")?;
     stmt.query_row([volume_id], |r| r.get::<_, i64>(0))
@@ -18,7 +18,7 @@ pub(crate) fn next_seq(tx: &Transaction<'_>, volume_id: &str) -> Result<u64> {
 
 /// Appends a change with sequence `seq` (from [`next_seq`]).
 pub(crate) fn record(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     volume_id: &str,
     seq: u64,
     path: &str,
@@ -31,7 +31,7 @@ pub(crate) fn record(
 }
 
 /// Changes with a sequence above `since`, oldest first.
-pub(crate) fn since(tx: &Transaction<'_>, volume_id: &str, since: u64, limit: usize) -> Result<Vec<ChangeEntry>> {
+pub(crate) fn since(tx: &Connection, volume_id: &str, since: u64, limit: usize) -> Result<Vec<ChangeEntry>> {
     let mut stmt = tx.prepare_cached(
         "SELECT seq, path, kind, new_path, at FROM changes WHERE volume_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
     )?;

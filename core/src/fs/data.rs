@@ -7,7 +7,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::cache::ReadCtx;
 use crate::store::refs;
-use rusqlite::{Transaction, params};
+use rusqlite::{Connection, params};
 use std::collections::BTreeMap;
 
 /// A file's content at one version, limited to the chunks a caller asked for.
@@ -29,9 +29,10 @@ pub(crate) fn chunk_span(off: u64, len: u64, bs: u64) -> std::ops::Range<u64> {
 }
 
 /// Loads the content of `inode` for chunks in `span` (all chunks when `None`).
-pub(crate) fn load(tx: &Transaction<'_>, owner: &str, inode: &Inode, span: Option<std::ops::Range<u64>>) -> Result<Committed> {
-    let mut c = Committed { size: inode.size, version: inode.version, inline: inode.inline_data.clone(), chunks: BTreeMap::new() };
-    if c.inline.is_some() {
+pub(crate) fn load(tx: &Connection, owner: &str, inode: &Inode, span: Option<std::ops::Range<u64>>) -> Result<Committed> {
+    let mut c = Committed { size: inode.size, version: inode.version, inline: None, chunks: BTreeMap::new() };
+    if inode.inline {
+        c.inline = Some(super::tree::inline_content(tx, owner, inode.ino)?);
         return Ok(c);
     }
     let (lo, hi) = span.map(|r| (r.start as i64, r.end as i64)).unwrap_or((0, i64::MAX));
@@ -144,7 +145,7 @@ impl Engine {
 }
 
 /// Hashes of the chunks after `after` (exclusive), up to `n`, for read-ahead.
-pub(crate) fn following(tx: &Transaction<'_>, owner: &str, ino: i64, after: u64, n: u64) -> Result<Vec<String>> {
+pub(crate) fn following(tx: &Connection, owner: &str, ino: i64, after: u64, n: u64) -> Result<Vec<String>> {
     if n == 0 {
         return Ok(Vec::new());
     }
@@ -166,7 +167,7 @@ pub(crate) struct NewChunk {
 /// Replaces chunk rows of a file: drops the rows of `drop` (all when `None`) and
 /// of every index in `new`, then inserts `new`; block references follow.
 pub(crate) fn replace_chunks(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     owner: &str,
     ino: i64,
     drop: Option<&[u64]>,

@@ -15,7 +15,6 @@ use crate::engine::Engine;
 use crate::error::{Error, ErrorCode, Result};
 use crate::util::now_ms;
 use parking_lot::Mutex;
-use rusqlite::params;
 use std::collections::BTreeMap;
 
 /// An open file. `Send + Sync`; operations on one handle are serialized.
@@ -60,7 +59,7 @@ impl Engine {
             return Err(Error::invalid_argument(format!("open of {path:?} asks for neither read nor write")));
         }
         let (owner, ino, size, shown, vpath, r) = self.inner.catalog.write(|tx| {
-            let r = route(tx, target, path)?;
+            let r = route(tx, &self.inner.routes, target, path)?;
             if opts.write {
                 r.check_writable()?;
             }
@@ -92,10 +91,7 @@ impl Engine {
             if opts.truncate && size > 0 {
                 let seq = next_seq(tx, &r.owner)?;
                 data::replace_chunks(tx, &r.owner, i.ino, None, &[])?;
-                tx.execute(
-                    "UPDATE inodes SET size = 0, inline_data = NULL, version = ?3, mtime = ?4, ctime = ?4 WHERE owner = ?1 AND ino = ?2",
-                    params![r.owner, i.ino, seq as i64, now_ms()],
-                )?;
+                tree::set_content(tx, &r.owner, i.ino, 0, None, seq, now_ms())?;
                 account(tx, &r.owner, -(size as i64), 0)?;
                 changes::record(tx, &r.owner, seq, &vpath, ChangeKind::Write, None)?;
                 size = 0;
@@ -286,25 +282,17 @@ impl FileHandle {
             match &inline {
                 Some(content) => {
                     data::replace_chunks(tx, &self.owner, self.ino, None, &[])?;
-                    tx.execute(
-                        "UPDATE inodes SET size = ?3, inline_data = ?4, version = ?5, mtime = ?6, ctime = ?6 WHERE owner = ?1 AND ino = ?2",
-                        params![self.owner, self.ino, new_size as i64, content, seq as i64, now_ms()],
-                    )?;
+                    tree::set_content(tx, &self.owner, self.ino, new_size, Some(content), seq, now_ms())?;
                 }
                 None => {
-                    if let Some(old_inline) = &cur.inline_data
-                        && !old_inline.is_empty()
-                        && !new.iter().any(|n| n.idx == 0)
-                    {
+                    let old_inline = if cur.inline { tree::inline_content(tx, &self.owner, self.ino)? } else { Vec::new() };
+                    if !old_inline.is_empty() && !new.iter().any(|n| n.idx == 0) {
                         // The file grew out of the catalog: its bytes become chunk 0.
-                        let hash = self.engine.put_block(&self.ctx.config, old_inline)?;
+                        let hash = self.engine.put_block(&self.ctx.config, &old_inline)?;
                         data::replace_chunks(tx, &self.owner, self.ino, Some(&[]), &[NewChunk { idx: 0, hash, len: old_inline.len() as u64 }])?;
                     }
                     data::replace_chunks(tx, &self.owner, self.ino, Some(&[]), &new)?;
-                    tx.execute(
-                        "UPDATE inodes SET size = ?3, inline_data = NULL, version = ?4, mtime = ?5, ctime = ?5 WHERE owner = ?1 AND ino = ?2",
-                        params![self.owner, self.ino, new_size as i64, seq as i64, now_ms()],
-                    )?;
+                    tree::set_content(tx, &self.owner, self.ino, new_size, None, seq, now_ms())?;
                 }
             }
             account(tx, &self.owner, new_size as i64 - cur.size as i64, 0)?;

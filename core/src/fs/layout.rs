@@ -1,11 +1,11 @@
 //! Data-directory-wide layout facts stored in the catalog (`meta` table).
 
 use crate::error::{Error, Result};
-use rusqlite::{OptionalExtension, Transaction};
+use rusqlite::{Connection, OptionalExtension};
 
 /// Records the block size on first open and refuses a different one later:
 /// chunk maps are only meaningful with the block size they were cut with.
-pub(crate) fn check_block_size(tx: &Transaction<'_>, block_size: u64) -> Result<()> {
+pub(crate) fn check_block_size(tx: &Connection, block_size: u64) -> Result<()> {
     let stored: Option<String> =
         tx.query_row("SELECT value FROM meta WHERE key = 'block_size'", [], |r| r.get(0)).optional()?;
     match stored {

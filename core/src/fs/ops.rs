@@ -15,7 +15,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::path::check_name;
 use crate::util::now_ms;
 use crate::volume::{self, Page};
-use rusqlite::{Transaction, params};
+use rusqlite::{Connection, params};
 
 /// How many times a write re-reads after losing a race before giving up.
 const MAX_WRITE_ATTEMPTS: usize = 64;
@@ -35,17 +35,17 @@ pub(crate) fn info(path: String, i: &Inode) -> FileInfo {
 }
 
 /// Looks up the inode at a route's path, following symlinks as asked.
-pub(crate) fn lookup(tx: &Transaction<'_>, r: &Route, follow: bool) -> Result<Option<Inode>> {
+pub(crate) fn lookup(tx: &Connection, r: &Route, follow: bool) -> Result<Option<Inode>> {
     let res = tree::resolve(tx, &r.owner, r.root, &r.comps(), follow, &r.shown())?;
     res.ino.map(|ino| tree::get(tx, &r.owner, ino)).transpose()
 }
 
-fn existing(tx: &Transaction<'_>, r: &Route, follow: bool) -> Result<Inode> {
+fn existing(tx: &Connection, r: &Route, follow: bool) -> Result<Inode> {
     lookup(tx, r, follow)?.ok_or_else(|| Error::not_found(format!("path {:?} not found", r.shown())))
 }
 
 /// Refuses a write that would take the volume past its size_limit.
-pub(crate) fn check_quota(tx: &Transaction<'_>, owner: &str, old_size: u64, new_size: u64, shown: &str) -> Result<()> {
+pub(crate) fn check_quota(tx: &Connection, owner: &str, old_size: u64, new_size: u64, shown: &str) -> Result<()> {
     if new_size <= old_size {
         return Ok(());
     }
@@ -64,7 +64,7 @@ pub(crate) fn check_quota(tx: &Transaction<'_>, owner: &str, old_size: u64, new_
 }
 
 /// Adjusts the volume's used_bytes and file_count.
-pub(crate) fn account(tx: &Transaction<'_>, owner: &str, bytes: i64, files: i64) -> Result<()> {
+pub(crate) fn account(tx: &Connection, owner: &str, bytes: i64, files: i64) -> Result<()> {
     if bytes != 0 || files != 0 {
         tx.prepare_cached(
             "UPDATE volumes SET used_bytes = used_bytes + ?2, file_count = file_count + ?3, updated_at = ?4 WHERE id = ?1",
@@ -97,7 +97,7 @@ impl Engine {
         self.check_open()?;
         let bs = self.inner.opts.block_size;
         let (c, r, ahead) = self.inner.catalog.read(|tx| {
-            let r = route(tx, target, path)?;
+            let r = route(tx, &self.inner.routes, target, path)?;
             let i = existing(tx, &r, true)?;
             match i.kind {
                 FileKind::File => {}
@@ -123,36 +123,45 @@ impl Engine {
     /// Writes a file atomically (readers see the old or the new content) and returns its new info.
     pub fn write_file(&self, target: Target<'_>, path: &str, bytes: &[u8], opts: &WriteOptions) -> Result<FileInfo> {
         self.check_open()?;
-        let bs = self.inner.opts.block_size;
         let inline_max = self.inner.opts.inline_threshold;
+        // Small writes that stay small need no block: one transaction does everything.
+        if bytes.len() as u64 <= inline_max {
+            let done = self.inner.catalog.write(|tx| {
+                let r = route(tx, &self.inner.routes, target, path)?;
+                r.check_writable()?;
+                let shown = r.shown();
+                let (res, cur) = resolve_for_write(tx, &r, opts, &shown)?;
+                let old = cur.as_ref().map(|i| i.size).unwrap_or(0);
+                let (off, _) = write_extent(opts.mode, old, bytes.len() as u64);
+                let new_size = if opts.mode == WriteMode::Truncate { bytes.len() as u64 } else { old.max(off + bytes.len() as u64) };
+                if new_size > inline_max {
+                    return Ok(None);
+                }
+                let mut content = match (&cur, opts.mode) {
+                    (_, WriteMode::Truncate) | (None, _) => Vec::new(),
+                    (Some(i), _) => tree::inline_content(tx, &r.owner, i.ino)?,
+                };
+                content.resize(new_size as usize, 0);
+                content[off as usize..off as usize + bytes.len()].copy_from_slice(bytes);
+                apply_write(tx, &r, &res, cur.as_ref(), &Plan::Inline(content), new_size, &shown).map(Some)
+            })?;
+            if let Some(info) = done {
+                return Ok(info);
+            }
+        }
+        let bs = self.inner.opts.block_size;
         for _ in 0..MAX_WRITE_ATTEMPTS {
             // 1. What the write depends on.
             let (pre, pre_ino, route0, shown) = self.inner.catalog.read(|tx| {
-                let r = route(tx, target, path)?;
+                let r = route(tx, &self.inner.routes, target, path)?;
                 r.check_writable()?;
+                let shown = r.shown();
                 let i = match lookup(tx, &r, true) {
                     // Missing parents are created at commit.
                     Err(e) if e.code() == ErrorCode::NotFound && opts.parents => None,
                     other => other?,
                 };
-                let shown = r.shown();
-                match &i {
-                    Some(i) if i.kind == FileKind::Dir => {
-                        return Err(Error::is_a_directory(format!("path {shown:?} is a directory")));
-                    }
-                    Some(_) if opts.mode == WriteMode::Exclusive => {
-                        return Err(Error::already_exists(format!("path {shown:?} already exists")));
-                    }
-                    _ => {}
-                }
-                let version = i.as_ref().map(|i| i.version).unwrap_or(0);
-                if let Some(want) = opts.if_version
-                    && want != version
-                {
-                    return Err(Error::conflict(format!(
-                        "path {shown:?} is at version {version}, not the expected {want}"
-                    )));
-                }
+                check_existing(i.as_ref(), opts, &shown)?;
                 let c = match &i {
                     None => Committed::default(),
                     Some(i) => {
@@ -169,8 +178,7 @@ impl Engine {
                 Ok((c, i.map(|i| i.ino), r, shown))
             })?;
             let ctx = route0.ctx(self);
-            let pre_owner = &route0.owner;
-            // 2. New content and blocks.
+            // 2. New content and blocks (stored before any metadata points at them).
             let old_size = pre.size;
             let (off, _) = write_extent(opts.mode, old_size, bytes.len() as u64);
             let new_size = match opts.mode {
@@ -190,11 +198,8 @@ impl Engine {
                     let s = off.max(cstart);
                     let e = (off + bytes.len() as u64).min(cstart + bs);
                     let full = s == cstart && (e == cstart + bs || e >= new_size);
-                    let mut chunk = if truncating || full || pre.inline.is_none() && !pre.chunks.contains_key(&idx) && cstart >= old_size {
-                        Vec::new()
-                    } else {
-                        self.chunk_bytes(&ctx, &pre, idx)?
-                    };
+                    let beyond_old = pre.inline.is_none() && !pre.chunks.contains_key(&idx) && cstart >= old_size;
+                    let mut chunk = if truncating || full || beyond_old { Vec::new() } else { self.chunk_bytes(&ctx, &pre, idx)? };
                     let need = (e - cstart) as usize;
                     if chunk.len() < need {
                         chunk.resize(need, 0);
@@ -214,67 +219,14 @@ impl Engine {
             // 3. Commit, re-checking that nothing we depended on moved.
             let depends_on_old = opts.mode != WriteMode::Truncate;
             let outcome = self.inner.catalog.write(|tx| {
-                let r = route(tx, target, path)?;
+                let r = route(tx, &self.inner.routes, target, path)?;
                 r.check_writable()?;
-                let res = match tree::resolve(tx, &r.owner, r.root, &r.comps(), true, &shown) {
-                    Err(e) if e.code() == ErrorCode::NotFound && opts.parents => {
-                        let comps = r.comps();
-                        let parent = &comps[..comps.len().saturating_sub(1)];
-                        tree::mkdir_all(tx, &r.owner, r.root, parent, &r.prefix, now_ms(), &shown)?;
-                        tree::resolve(tx, &r.owner, r.root, &comps, true, &shown)?
-                    }
-                    other => other?,
-                };
-                if res.name.is_empty() && res.ino == Some(r.root) {
-                    return Err(Error::is_a_directory(format!("path {shown:?} is a directory")));
-                }
-                let cur = res.ino.map(|i| tree::get(tx, &r.owner, i)).transpose()?;
+                let (res, cur) = resolve_for_write(tx, &r, opts, &shown)?;
                 let cur_version = cur.as_ref().map(|i| i.version).unwrap_or(0);
-                if let Some(want) = opts.if_version
-                    && want != cur_version
-                {
-                    return Err(Error::conflict(format!(
-                        "path {shown:?} is at version {cur_version}, not the expected {want}"
-                    )));
-                }
-                if r.owner != *pre_owner || (depends_on_old && (cur.as_ref().map(|i| i.ino) != pre_ino || cur_version != pre.version)) {
+                if r.owner != route0.owner || (depends_on_old && (cur.as_ref().map(|i| i.ino) != pre_ino || cur_version != pre.version)) {
                     return Ok(Commit::Retry);
                 }
-                if let Some(i) = &cur {
-                    if i.kind == FileKind::Dir {
-                        return Err(Error::is_a_directory(format!("path {shown:?} is a directory")));
-                    }
-                    if opts.mode == WriteMode::Exclusive {
-                        return Err(Error::already_exists(format!("path {shown:?} already exists")));
-                    }
-                }
-                let cur_size = cur.as_ref().map(|i| i.size).unwrap_or(0);
-                check_quota(tx, &r.owner, cur_size, new_size, &shown)?;
-                let seq = next_seq(tx, &r.owner)?;
-                let now = now_ms();
-                let ino = match &cur {
-                    Some(i) => i.ino,
-                    None => tree::create_inode(tx, &r.owner, res.parent, &res.name, FileKind::File, 0o644, seq, None, now)?,
-                };
-                let inline = match &plan {
-                    Plan::Inline(content) => {
-                        data::replace_chunks(tx, &r.owner, ino, None, &[])?;
-                        Some(content.as_slice())
-                    }
-                    Plan::Chunks { drop_all, new } => {
-                        data::replace_chunks(tx, &r.owner, ino, if *drop_all { None } else { Some(&[]) }, new)?;
-                        None
-                    }
-                };
-                tx.prepare_cached(
-                    "UPDATE inodes SET size = ?3, inline_data = ?4, version = ?5, mtime = ?6, ctime = ?6
-                     WHERE owner = ?1 AND ino = ?2",
-                )?
-                .execute(params![r.owner, ino, new_size as i64, inline, seq as i64, now])?;
-                account(tx, &r.owner, new_size as i64 - cur_size as i64, cur.is_none() as i64)?;
-                let vpath = r.volume_path(&r.rel);
-                changes::record(tx, &r.owner, seq, &vpath, ChangeKind::Write, None)?;
-                Ok(Commit::Done(info(shown.clone(), &tree::get(tx, &r.owner, ino)?)))
+                apply_write(tx, &r, &res, cur.as_ref(), &plan, new_size, &shown).map(Commit::Done)
             })?;
             if let Commit::Done(fi) = outcome {
                 return Ok(fi);
@@ -287,7 +239,7 @@ impl Engine {
     pub fn stat(&self, target: Target<'_>, path: &str) -> Result<FileInfo> {
         self.check_open()?;
         self.inner.catalog.read(|tx| {
-            let r = route(tx, target, path)?;
+            let r = route(tx, &self.inner.routes, target, path)?;
             let i = existing(tx, &r, false)?;
             Ok(info(r.shown(), &i))
         })
@@ -311,7 +263,7 @@ impl Engine {
             Some(n) => return Err(Error::invalid_argument(format!("page limit {n} is not between 1 and 10000"))),
         };
         self.inner.catalog.read(|tx| {
-            let r = route(tx, target, path)?;
+            let r = route(tx, &self.inner.routes, target, path)?;
             let dir = existing(tx, &r, true)?;
             if dir.kind != FileKind::Dir {
                 return Err(Error::not_a_directory(format!("path {:?} is not a directory", r.shown())));
@@ -352,7 +304,7 @@ impl Engine {
     pub fn mkdir(&self, target: Target<'_>, path: &str, parents: bool) -> Result<FileInfo> {
         self.check_open()?;
         self.inner.catalog.write(|tx| {
-            let r = route(tx, target, path)?;
+            let r = route(tx, &self.inner.routes, target, path)?;
             r.check_writable()?;
             let shown = r.shown();
             let comps = r.comps();
@@ -375,7 +327,7 @@ impl Engine {
     pub fn remove(&self, target: Target<'_>, path: &str, recursive: bool) -> Result<()> {
         self.check_open()?;
         self.inner.catalog.write(|tx| {
-            let r = route(tx, target, path)?;
+            let r = route(tx, &self.inner.routes, target, path)?;
             r.check_writable()?;
             let shown = r.shown();
             if r.rel == "/" {
@@ -411,8 +363,10 @@ impl Engine {
                     files += 1;
                     data::replace_chunks(tx, &r.owner, d.ino, None, &[])?;
                 }
-                tx.prepare_cached("DELETE FROM dentries WHERE owner = ?1 AND parent = ?2")?.execute(params![r.owner, d.ino])?;
-                tx.prepare_cached("DELETE FROM inodes WHERE owner = ?1 AND ino = ?2")?.execute(params![r.owner, d.ino])?;
+                if d.kind == FileKind::Dir {
+                    tx.prepare_cached("DELETE FROM dentries WHERE owner = ?1 AND parent = ?2")?.execute(params![r.owner, d.ino])?;
+                }
+                tree::delete_inode(tx, &r.owner, d.ino)?;
             }
             tx.prepare_cached("DELETE FROM dentries WHERE owner = ?1 AND parent = ?2 AND name = ?3")?
                 .execute(params![r.owner, res.parent, res.name])?;
@@ -429,8 +383,8 @@ impl Engine {
     pub fn rename(&self, target: Target<'_>, src: &str, dst: &str) -> Result<FileInfo> {
         self.check_open()?;
         self.inner.catalog.write(|tx| {
-            let rs = route(tx, target, src)?;
-            let rd = route(tx, target, dst)?;
+            let rs = route(tx, &self.inner.routes, target, src)?;
+            let rd = route(tx, &self.inner.routes, target, dst)?;
             rs.check_writable()?;
             rd.check_writable()?;
             let (ss, ds) = (rs.shown(), rd.shown());
@@ -474,7 +428,7 @@ impl Engine {
                         }
                     }
                 }
-                tx.execute("DELETE FROM inodes WHERE owner = ?1 AND ino = ?2", params![rd.owner, victim])?;
+                tree::delete_inode(tx, &rd.owner, victim)?;
                 tx.execute("DELETE FROM dentries WHERE owner = ?1 AND parent = ?2 AND name = ?3", params![rd.owner, to.parent, to.name])?;
             }
             tx.execute(
@@ -498,7 +452,7 @@ impl Engine {
             return Err(Error::invalid_argument(format!("symlink target {target_path:?} is empty, too long or has a NUL")));
         }
         self.inner.catalog.write(|tx| {
-            let r = route(tx, target, link)?;
+            let r = route(tx, &self.inner.routes, target, link)?;
             r.check_writable()?;
             let shown = r.shown();
             let res = tree::resolve(tx, &r.owner, r.root, &r.comps(), false, &shown)?;
@@ -516,7 +470,7 @@ impl Engine {
     pub fn readlink(&self, target: Target<'_>, path: &str) -> Result<String> {
         self.check_open()?;
         self.inner.catalog.read(|tx| {
-            let r = route(tx, target, path)?;
+            let r = route(tx, &self.inner.routes, target, path)?;
             let i = existing(tx, &r, false)?;
             i.target.ok_or_else(|| Error::invalid_argument(format!("path {:?} is not a symlink", r.shown())))
         })
@@ -526,7 +480,7 @@ impl Engine {
     pub fn set_times(&self, target: Target<'_>, path: &str, atime: Option<i64>, mtime: Option<i64>) -> Result<FileInfo> {
         self.check_open()?;
         self.inner.catalog.write(|tx| {
-            let r = route(tx, target, path)?;
+            let r = route(tx, &self.inner.routes, target, path)?;
             r.check_writable()?;
             let i = existing(tx, &r, true)?;
             let seq = next_seq(tx, &r.owner)?;
@@ -550,6 +504,93 @@ impl Engine {
     }
 }
 
+/// Refuses a write to what exists at its path: a directory, or anything for an
+/// exclusive create, or a version other than `if_version`.
+fn check_existing(cur: Option<&Inode>, opts: &WriteOptions, shown: &str) -> Result<()> {
+    match cur {
+        Some(i) if i.kind == FileKind::Dir => return Err(Error::is_a_directory(format!("path {shown:?} is a directory"))),
+        Some(_) if opts.mode == WriteMode::Exclusive => {
+            return Err(Error::already_exists(format!("path {shown:?} already exists")));
+        }
+        _ => {}
+    }
+    let version = cur.map(|i| i.version).unwrap_or(0);
+    if let Some(want) = opts.if_version
+        && want != version
+    {
+        return Err(Error::conflict(format!("path {shown:?} is at version {version}, not the expected {want}")));
+    }
+    Ok(())
+}
+
+/// Resolves a write's target inside the write transaction (creating parents if
+/// asked) and checks what exists there.
+fn resolve_for_write(tx: &Connection, r: &Route, opts: &WriteOptions, shown: &str) -> Result<(tree::Resolved, Option<Inode>)> {
+    let comps = r.comps();
+    let res = match tree::resolve(tx, &r.owner, r.root, &comps, true, shown) {
+        Err(e) if e.code() == ErrorCode::NotFound && opts.parents => {
+            tree::mkdir_all(tx, &r.owner, r.root, &comps[..comps.len().saturating_sub(1)], &r.prefix, now_ms(), shown)?;
+            tree::resolve(tx, &r.owner, r.root, &comps, true, shown)?
+        }
+        other => other?,
+    };
+    if res.name.is_empty() && res.ino.is_some() {
+        return Err(Error::is_a_directory(format!("path {shown:?} is a directory")));
+    }
+    let cur = res.ino.map(|i| tree::get(tx, &r.owner, i)).transpose()?;
+    check_existing(cur.as_ref(), opts, shown)?;
+    Ok((res, cur))
+}
+
+/// Puts a planned write in place: the inode (created if needed), its content,
+/// the volume's counters and the change feed. Refuses a write past size_limit.
+fn apply_write(
+    tx: &Connection,
+    r: &Route,
+    res: &tree::Resolved,
+    cur: Option<&Inode>,
+    plan: &Plan,
+    new_size: u64,
+    shown: &str,
+) -> Result<FileInfo> {
+    let cur_size = cur.map(|i| i.size).unwrap_or(0);
+    check_quota(tx, &r.owner, cur_size, new_size, shown)?;
+    let seq = next_seq(tx, &r.owner)?;
+    let now = now_ms();
+    let ino = match cur {
+        Some(i) => i.ino,
+        None => tree::create_inode(tx, &r.owner, res.parent, &res.name, FileKind::File, 0o644, seq, None, now)?,
+    };
+    let inline = match plan {
+        Plan::Inline(content) => {
+            if cur.is_some_and(|i| !i.inline && i.size > 0) {
+                data::replace_chunks(tx, &r.owner, ino, None, &[])?;
+            }
+            Some(content.as_slice())
+        }
+        Plan::Chunks { drop_all, new } => {
+            data::replace_chunks(tx, &r.owner, ino, if *drop_all { None } else { Some(&[]) }, new)?;
+            None
+        }
+    };
+    tree::set_content(tx, &r.owner, ino, new_size, inline, seq, now)?;
+    account(tx, &r.owner, new_size as i64 - cur_size as i64, cur.is_none() as i64)?;
+    changes::record(tx, &r.owner, seq, &r.volume_path(&r.rel), ChangeKind::Write, None)?;
+    let (mode, atime, ctime0) = cur.map(|i| (i.mode, i.atime, i.ctime)).unwrap_or((0o644, now, now));
+    let _ = ctime0;
+    Ok(FileInfo {
+        path: shown.to_string(),
+        kind: FileKind::File,
+        size: new_size,
+        mode,
+        version: seq,
+        atime,
+        mtime: now,
+        ctime: now,
+        target: None,
+    })
+}
+
 /// Offset and length a write of `len` bytes lands at, given the mode and current size.
 fn write_extent(mode: WriteMode, size: u64, len: u64) -> (u64, u64) {
     match mode {
@@ -560,7 +601,7 @@ fn write_extent(mode: WriteMode, size: u64, len: u64) -> (u64, u64) {
 }
 
 /// True when `dir` is `ancestor` or lies below it.
-fn is_descendant(tx: &Transaction<'_>, owner: &str, mut dir: i64, ancestor: i64) -> Result<bool> {
+fn is_descendant(tx: &Connection, owner: &str, mut dir: i64, ancestor: i64) -> Result<bool> {
     loop {
         if dir == ancestor {
             return Ok(true);

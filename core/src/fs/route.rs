@@ -9,7 +9,7 @@ use crate::path::{is_same_or_under, normalize_file_path, split, strip_prefix};
 use crate::sandbox::{self, SandboxState};
 use crate::util::now_ms;
 use crate::volume;
-use rusqlite::{Transaction, params};
+use rusqlite::{Connection, params};
 
 /// Where file operations are addressed: a sandbox's view or a volume directly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,15 +72,15 @@ impl Route {
 }
 
 /// Routes `path` for `target`.
-pub(crate) fn route(tx: &Transaction<'_>, target: Target<'_>, path: &str) -> Result<Route> {
+pub(crate) fn route(tx: &Connection, cache: &RouteCache, target: Target<'_>, path: &str) -> Result<Route> {
     let path = normalize_file_path(path)?;
     match target {
         Target::Volume(r) => route_volume(tx, r, path),
-        Target::Sandbox(id) => route_sandbox(tx, id, path, None),
+        Target::Sandbox(id) => route_sandbox(tx, cache, id, path, None),
     }
 }
 
-fn route_volume(tx: &Transaction<'_>, r: &str, path: String) -> Result<Route> {
+fn route_volume(tx: &Connection, r: &str, path: String) -> Result<Route> {
     let v = volume::resolve(tx, r)?;
     let deny_write = if v.access_mode == AccessMode::ReadOnlyMany && !mount::active_for_volume(tx, &v.id)?.is_empty()
     {
@@ -103,36 +103,99 @@ fn route_volume(tx: &Transaction<'_>, r: &str, path: String) -> Result<Route> {
     })
 }
 
+/// One active mount of a sandbox, as routing needs it.
+#[derive(Debug)]
+struct MountEntry {
+    id: String,
+    volume_id: String,
+    mount_point: String,
+    subpath: String,
+    read_only: bool,
+    config: VolumeConfig,
+    state: String,
+    root_ino: Option<i64>,
+}
+
+/// A sandbox's state, scratch volume and active mounts at one routing version.
+#[derive(Debug)]
+struct SandboxTable {
+    version: i64,
+    state: String,
+    scratch: String,
+    mounts: Vec<MountEntry>,
+}
+
+/// Mount tables by sandbox, valid while the catalog's `route_version` (bumped by
+/// triggers on every sandbox or mount change, from any process) is unchanged.
+#[derive(Default)]
+pub(crate) struct RouteCache {
+    tables: parking_lot::Mutex<std::collections::HashMap<String, std::sync::Arc<SandboxTable>>>,
+}
+
+/// Sandboxes whose tables are kept; past this the cache starts over.
+const ROUTE_CACHE_MAX: usize = 4096;
+
+impl RouteCache {
+    fn table(&self, tx: &Connection, sandbox_id: &str) -> Result<std::sync::Arc<SandboxTable>> {
+        let version: i64 = tx
+            .prepare_cached("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'route_version'")?
+            .query_row([], |r| r.get(0))?;
+        if let Some(t) = self.tables.lock().get(sandbox_id)
+            && t.version == version
+        {
+            return Ok(t.clone());
+        }
+        let (state, scratch) = sandbox::state_and_scratch(tx, sandbox_id)?;
+        let mut stmt = tx.prepare_cached(
+            "SELECT id, volume_id, mount_point, subpath, read_only, config, state, root_ino FROM mounts
+             WHERE sandbox_id = ?1 AND state NOT IN ('unmounted', 'released', 'failed')",
+        )?;
+        let mounts = stmt
+            .query_map(params![sandbox_id], |r| {
+                let config: String = r.get(5)?;
+                Ok(MountEntry {
+                    id: r.get(0)?,
+                    volume_id: r.get(1)?,
+                    mount_point: r.get(2)?,
+                    subpath: r.get(3)?,
+                    read_only: r.get(4)?,
+                    config: serde_json::from_str(&config).map_err(|e| {
+                        rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, e.into())
+                    })?,
+                    state: r.get(6)?,
+                    root_ino: r.get(7)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let t = std::sync::Arc::new(SandboxTable { version, state, scratch, mounts });
+        let mut tables = self.tables.lock();
+        if tables.len() >= ROUTE_CACHE_MAX {
+            tables.clear();
+        }
+        tables.insert(sandbox_id.to_string(), t.clone());
+        Ok(t)
+    }
+}
+
 /// Routes a sandbox path by the longest mount point among its active sessions;
 /// `exclude` skips one session (the one being attached).
-fn route_sandbox(tx: &Transaction<'_>, sandbox_id: &str, path: String, exclude: Option<&str>) -> Result<Route> {
-    let (sb, scratch) = sandbox::get_row(tx, sandbox_id)?;
-    if sb.state != SandboxState::Running {
+fn route_sandbox(tx: &Connection, cache: &RouteCache, sandbox_id: &str, path: String, exclude: Option<&str>) -> Result<Route> {
+    let t = cache.table(tx, sandbox_id)?;
+    if t.state != SandboxState::Running.as_str() {
         return Err(Error::invalid_state(format!(
             "sandbox {sandbox_id} is {}; file operations need a running sandbox",
-            sb.state.as_str()
+            t.state
         )));
     }
-    let mut stmt = tx.prepare_cached(
-        "SELECT id, volume_id, mount_point, subpath, read_only, config, state, root_ino FROM mounts
-         WHERE sandbox_id = ?1 AND state NOT IN ('unmounted', 'released', 'failed')",
-    )?;
-    let mut best: Option<(String, String, String, String, bool, String, String, Option<i64>)> = None;
-    let mut rows = stmt.query(params![sandbox_id])?;
-    while let Some(r) = rows.next()? {
-        let id: String = r.get(0)?;
-        let mp: String = r.get(2)?;
-        if Some(id.as_str()) == exclude || !is_same_or_under(&path, &mp) {
-            continue;
-        }
-        if best.as_ref().is_none_or(|b| mp.len() > b.2.len()) {
-            best = Some((id, r.get(1)?, mp, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?));
-        }
-    }
-    let Some((id, volume_id, mp, subpath, read_only, config, state, root_ino)) = best else {
+    let best = t
+        .mounts
+        .iter()
+        .filter(|m| Some(m.id.as_str()) != exclude && is_same_or_under(&path, &m.mount_point))
+        .max_by_key(|m| m.mount_point.len());
+    let Some(m) = best else {
         return Ok(Route {
-            cache_key: scratch.clone(),
-            owner: scratch,
+            cache_key: t.scratch.clone(),
+            owner: t.scratch.clone(),
             root: ROOT_INO,
             rel: path,
             prefix: String::new(),
@@ -141,29 +204,36 @@ fn route_sandbox(tx: &Transaction<'_>, sandbox_id: &str, path: String, exclude: 
             shown_root: "/".to_string(),
         });
     };
-    if state != MountState::Mounted.as_str() {
+    if m.state != MountState::Mounted.as_str() {
         return Err(Error::invalid_state(format!(
-            "path {path:?} is under mount {mp:?} (session {id}), which is {state}"
+            "path {path:?} is under mount {:?} (session {}), which is {}",
+            m.mount_point, m.id, m.state
         )));
     }
-    let root = root_ino.ok_or_else(|| Error::corrupt(format!("mounted session {id} has no root directory")))?;
+    let root = m.root_ino.ok_or_else(|| Error::corrupt(format!("mounted session {} has no root directory", m.id)))?;
     Ok(Route {
-        cache_key: id.clone(),
-        owner: volume_id,
+        cache_key: m.id.clone(),
+        owner: m.volume_id.clone(),
         root,
-        rel: strip_prefix(&path, &mp),
-        prefix: if subpath.is_empty() { String::new() } else { format!("/{subpath}") },
-        deny_write: read_only.then(|| (ErrorCode::ReadOnly, format!("mount {mp:?} (session {id}) is read-only"))),
-        config: serde_json::from_str(&config)?,
-        shown_root: mp,
+        rel: strip_prefix(&path, &m.mount_point),
+        prefix: if m.subpath.is_empty() { String::new() } else { format!("/{}", m.subpath) },
+        deny_write: m.read_only.then(|| (ErrorCode::ReadOnly, format!("mount {:?} (session {}) is read-only", m.mount_point, m.id))),
+        config: m.config,
+        shown_root: m.mount_point.clone(),
     })
 }
 
 /// Creates the mount point directory in the sandbox view under `session`'s own
 /// mount (scratch volume or an enclosing mount). Read-only parents are left as
 /// they are: the mount is reachable by routing either way.
-pub(crate) fn create_mount_point(tx: &Transaction<'_>, sandbox_id: &str, mount_point: &str, session: &str) -> Result<()> {
-    let r = route_sandbox(tx, sandbox_id, mount_point.to_string(), Some(session))?;
+pub(crate) fn create_mount_point(
+    tx: &Connection,
+    cache: &RouteCache,
+    sandbox_id: &str,
+    mount_point: &str,
+    session: &str,
+) -> Result<()> {
+    let r = route_sandbox(tx, cache, sandbox_id, mount_point.to_string(), Some(session))?;
     if r.deny_write.is_some() {
         return Ok(());
     }

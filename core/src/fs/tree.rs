@@ -4,7 +4,7 @@
 //! their owner, so copying a tree (snapshot, restore, fork) is a copy of rows.
 
 use crate::error::{Error, Result};
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 /// Inode number of every tree's root directory.
 pub(crate) const ROOT_INO: i64 = 1;
@@ -50,14 +50,15 @@ pub(crate) struct Inode {
     pub size: u64,
     pub mode: u32,
     pub version: u64,
-    pub inline_data: Option<Vec<u8>>,
+    /// Content lives in the inline_data table (small files).
+    pub inline: bool,
     pub target: Option<String>,
     pub atime: i64,
     pub mtime: i64,
     pub ctime: i64,
 }
 
-const INODE_COLUMNS: &str = "ino, kind, size, mode, version, inline_data, target, atime, mtime, ctime";
+const INODE_COLUMNS: &str = "ino, kind, size, mode, version, inline, target, atime, mtime, ctime";
 
 fn inode_from_row(r: &Row<'_>) -> rusqlite::Result<Inode> {
     Ok(Inode {
@@ -66,7 +67,7 @@ fn inode_from_row(r: &Row<'_>) -> rusqlite::Result<Inode> {
         size: r.get::<_, i64>(2)? as u64,
         mode: r.get(3)?,
         version: r.get::<_, i64>(4)? as u64,
-        inline_data: r.get(5)?,
+        inline: r.get(5)?,
         target: r.get(6)?,
         atime: r.get(7)?,
         mtime: r.get(8)?,
@@ -75,7 +76,7 @@ fn inode_from_row(r: &Row<'_>) -> rusqlite::Result<Inode> {
 }
 
 /// Creates the root directory of a new tree.
-pub(crate) fn create_root(tx: &Transaction<'_>, owner: &str, now: i64) -> Result<()> {
+pub(crate) fn create_root(tx: &Connection, owner: &str, now: i64) -> Result<()> {
     tx.execute(
         "INSERT INTO inodes (owner, ino, kind, mode, version, atime, mtime, ctime)
          VALUES (?1, ?2, 'dir', 493, 0, ?3, ?3, ?3)",
@@ -85,16 +86,17 @@ pub(crate) fn create_root(tx: &Transaction<'_>, owner: &str, now: i64) -> Result
 }
 
 /// Deletes every row of a tree and releases its block references (files are left to gc).
-pub(crate) fn drop_tree(tx: &Transaction<'_>, owner: &str) -> Result<()> {
+pub(crate) fn drop_tree(tx: &Connection, owner: &str) -> Result<()> {
     crate::store::refs::release_owner(tx, owner)?;
     tx.execute("DELETE FROM chunks WHERE owner = ?1", [owner])?;
+    tx.execute("DELETE FROM inline_data WHERE owner = ?1", [owner])?;
     tx.execute("DELETE FROM dentries WHERE owner = ?1", [owner])?;
     tx.execute("DELETE FROM inodes WHERE owner = ?1", [owner])?;
     Ok(())
 }
 
 /// Copies every row of tree `from` into tree `to` (which must be empty) and takes block references.
-pub(crate) fn copy_tree(tx: &Transaction<'_>, from: &str, to: &str) -> Result<()> {
+pub(crate) fn copy_tree(tx: &Connection, from: &str, to: &str) -> Result<()> {
     tx.execute(
         &format!("INSERT INTO inodes (owner, {INODE_COLUMNS}) SELECT ?2, {INODE_COLUMNS} FROM inodes WHERE owner = ?1"),
         params![from, to],
@@ -107,32 +109,68 @@ pub(crate) fn copy_tree(tx: &Transaction<'_>, from: &str, to: &str) -> Result<()
         "INSERT INTO chunks (owner, ino, idx, hash, len) SELECT ?2, ino, idx, hash, len FROM chunks WHERE owner = ?1",
         params![from, to],
     )?;
+    tx.execute(
+        "INSERT INTO inline_data (owner, ino, data) SELECT ?2, ino, data FROM inline_data WHERE owner = ?1",
+        params![from, to],
+    )?;
     crate::store::refs::acquire_owner(tx, to)?;
     Ok(())
 }
 
 /// Loads an inode.
-pub(crate) fn get(tx: &Transaction<'_>, owner: &str, ino: i64) -> Result<Inode> {
+pub(crate) fn get(tx: &Connection, owner: &str, ino: i64) -> Result<Inode> {
     let mut stmt = tx.prepare_cached(&format!("SELECT {INODE_COLUMNS} FROM inodes WHERE owner = ?1 AND ino = ?2"))?;
     stmt.query_row(params![owner, ino], inode_from_row)
         .optional()?
         .ok_or_else(|| Error::corrupt(format!("inode {ino} of {owner} is referenced but missing")))
 }
 
+/// The bytes of an inline file (empty for a file that never had content).
+pub(crate) fn inline_content(tx: &Connection, owner: &str, ino: i64) -> Result<Vec<u8>> {
+    let mut stmt = tx.prepare_cached("SELECT data FROM inline_data WHERE owner = ?1 AND ino = ?2")?;
+    Ok(stmt.query_row(params![owner, ino], |r| r.get(0)).optional()?.unwrap_or_default())
+}
+
+/// Sets a file's size, version and times after a content change, and its inline
+/// bytes (`Some`) or marks it as chunked (`None`).
+pub(crate) fn set_content(tx: &Connection, owner: &str, ino: i64, size: u64, inline: Option<&[u8]>, version: u64, now: i64) -> Result<()> {
+    match inline {
+        Some(data) => {
+            tx.prepare_cached("INSERT OR REPLACE INTO inline_data (owner, ino, data) VALUES (?1, ?2, ?3)")?
+                .execute(params![owner, ino, data])?;
+        }
+        None => {
+            tx.prepare_cached("DELETE FROM inline_data WHERE owner = ?1 AND ino = ?2")?.execute(params![owner, ino])?;
+        }
+    }
+    tx.prepare_cached(
+        "UPDATE inodes SET size = ?3, inline = ?4, version = ?5, mtime = ?6, ctime = ?6 WHERE owner = ?1 AND ino = ?2",
+    )?
+    .execute(params![owner, ino, size as i64, inline.is_some(), version as i64, now])?;
+    Ok(())
+}
+
+/// Deletes an inode row and its inline bytes (chunks are the caller's to release).
+pub(crate) fn delete_inode(tx: &Connection, owner: &str, ino: i64) -> Result<()> {
+    tx.prepare_cached("DELETE FROM inline_data WHERE owner = ?1 AND ino = ?2")?.execute(params![owner, ino])?;
+    tx.prepare_cached("DELETE FROM inodes WHERE owner = ?1 AND ino = ?2")?.execute(params![owner, ino])?;
+    Ok(())
+}
+
 /// Loads an inode that may have been removed.
-pub(crate) fn get_opt(tx: &Transaction<'_>, owner: &str, ino: i64) -> Result<Option<Inode>> {
+pub(crate) fn get_opt(tx: &Connection, owner: &str, ino: i64) -> Result<Option<Inode>> {
     let mut stmt = tx.prepare_cached(&format!("SELECT {INODE_COLUMNS} FROM inodes WHERE owner = ?1 AND ino = ?2"))?;
     Ok(stmt.query_row(params![owner, ino], inode_from_row).optional()?)
 }
 
 /// Looks up one name in a directory.
-pub(crate) fn lookup(tx: &Transaction<'_>, owner: &str, parent: i64, name: &str) -> Result<Option<i64>> {
+pub(crate) fn lookup(tx: &Connection, owner: &str, parent: i64, name: &str) -> Result<Option<i64>> {
     let mut stmt = tx.prepare_cached("SELECT ino FROM dentries WHERE owner = ?1 AND parent = ?2 AND name = ?3")?;
     Ok(stmt.query_row(params![owner, parent, name], |r| r.get(0)).optional()?)
 }
 
 /// Allocates an inode number in a volume's tree.
-pub(crate) fn alloc_ino(tx: &Transaction<'_>, owner: &str) -> Result<i64> {
+pub(crate) fn alloc_ino(tx: &Connection, owner: &str) -> Result<i64> {
     let mut stmt =
         tx.prepare_cached("UPDATE volumes SET next_ino = next_ino + 1 WHERE id = ?1 RETURNING next_ino - 1")?;
     stmt.query_row([owner], |r| r.get(0))
@@ -143,7 +181,7 @@ pub(crate) fn alloc_ino(tx: &Transaction<'_>, owner: &str) -> Result<i64> {
 /// Inserts a new inode and its directory entry.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn create_inode(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     owner: &str,
     parent: i64,
     name: &str,
@@ -176,7 +214,7 @@ pub(crate) fn create_inode(
 }
 
 /// Updates a directory's mtime/ctime after its entries changed.
-pub(crate) fn touch_dir(tx: &Transaction<'_>, owner: &str, dir: i64, now: i64) -> Result<()> {
+pub(crate) fn touch_dir(tx: &Connection, owner: &str, dir: i64, now: i64) -> Result<()> {
     tx.prepare_cached("UPDATE inodes SET mtime = ?3, ctime = ?3 WHERE owner = ?1 AND ino = ?2")?
         .execute(params![owner, dir, now])?;
     Ok(())
@@ -199,7 +237,7 @@ pub(crate) struct Resolved {
 /// `root` (the mount's root, as in a chroot) and a `..` that climbs above `root`
 /// is `permission_denied`. The final symlink is followed when `follow_last`.
 pub(crate) fn resolve(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     owner: &str,
     root: i64,
     comps: &[&str],
@@ -228,15 +266,16 @@ pub(crate) fn resolve(
             }
             continue;
         }
-        let child = lookup(tx, owner, dir, &name)?;
         let last = pending.is_empty();
-        let Some(child) = child else {
+        // Two point queries: the equivalent join is re-planned by SQLite on every
+        // bind (its constant propagation depends on the bound owner), costing 3x.
+        let Some(inode) = lookup(tx, owner, dir, &name)?.map(|i| get(tx, owner, i)).transpose()? else {
             if last {
                 return Ok(Resolved { parent: dir, name, ino: None });
             }
             return Err(Error::not_found(format!("path {shown:?} not found (no {name:?})")));
         };
-        let inode = get(tx, owner, child)?;
+        let child = inode.ino;
         match inode.kind {
             FileKind::Symlink if !last || follow_last => {
                 hops += 1;
@@ -263,7 +302,7 @@ pub(crate) fn resolve(
 /// Creates every missing directory of `comps` below `root`, recording a mkdir
 /// change for each (at `prefix` + path), and returns the last one.
 pub(crate) fn mkdir_all(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     owner: &str,
     root: i64,
     comps: &[&str],

@@ -6,10 +6,10 @@
 
 use crate::error::Result;
 use crate::util::now_ms;
-use rusqlite::{Transaction, params};
+use rusqlite::{Connection, params};
 
 /// Takes one reference to `hash` (a block of `size` bytes already in the store).
-pub(crate) fn acquire(tx: &Transaction<'_>, hash: &str, size: u64) -> Result<()> {
+pub(crate) fn acquire(tx: &Connection, hash: &str, size: u64) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO blocks (hash, size, refcount, zero_since) VALUES (?1, ?2, 1, NULL)
          ON CONFLICT(hash) DO UPDATE SET refcount = refcount + 1, zero_since = NULL",
@@ -19,7 +19,7 @@ pub(crate) fn acquire(tx: &Transaction<'_>, hash: &str, size: u64) -> Result<()>
 }
 
 /// Drops one reference to `hash`.
-pub(crate) fn release(tx: &Transaction<'_>, hash: &str) -> Result<()> {
+pub(crate) fn release(tx: &Connection, hash: &str) -> Result<()> {
     tx.prepare_cached(
         "UPDATE blocks SET refcount = refcount - 1,
                 zero_since = CASE WHEN refcount = 1 THEN ?2 ELSE zero_since END
@@ -30,7 +30,7 @@ pub(crate) fn release(tx: &Transaction<'_>, hash: &str) -> Result<()> {
 }
 
 /// Takes one reference per chunk row of tree `owner` (after its rows were copied in).
-pub(crate) fn acquire_owner(tx: &Transaction<'_>, owner: &str) -> Result<()> {
+pub(crate) fn acquire_owner(tx: &Connection, owner: &str) -> Result<()> {
     tx.execute(
         "UPDATE blocks SET refcount = blocks.refcount + c.n, zero_since = NULL
          FROM (SELECT hash, count(*) AS n FROM chunks WHERE owner = ?1 GROUP BY hash) AS c
@@ -41,7 +41,7 @@ pub(crate) fn acquire_owner(tx: &Transaction<'_>, owner: &str) -> Result<()> {
 }
 
 /// Drops one reference per chunk row of tree `owner` (before its rows are deleted).
-pub(crate) fn release_owner(tx: &Transaction<'_>, owner: &str) -> Result<()> {
+pub(crate) fn release_owner(tx: &Connection, owner: &str) -> Result<()> {
     tx.execute(
         "UPDATE blocks SET refcount = blocks.refcount - c.n,
                 zero_since = CASE WHEN blocks.refcount = c.n THEN ?2 ELSE blocks.zero_since END
