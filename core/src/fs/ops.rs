@@ -37,7 +37,7 @@ pub(crate) fn info(path: String, i: &Inode) -> FileInfo {
 /// Looks up the inode at a route's path, following symlinks as asked.
 pub(crate) fn lookup(tx: &Connection, r: &Route, follow: bool) -> Result<Option<Inode>> {
     let res = tree::resolve(tx, &r.owner, r.root, &r.comps(), follow, &r.shown())?;
-    res.ino.map(|ino| tree::get(tx, &r.owner, ino)).transpose()
+    res.load(tx, &r.owner)
 }
 
 fn existing(tx: &Connection, r: &Route, follow: bool) -> Result<Inode> {
@@ -537,7 +537,7 @@ fn resolve_for_write(tx: &Connection, r: &Route, opts: &WriteOptions, shown: &st
     if res.name.is_empty() && res.ino.is_some() {
         return Err(Error::is_a_directory(format!("path {shown:?} is a directory")));
     }
-    let cur = res.ino.map(|i| tree::get(tx, &r.owner, i)).transpose()?;
+    let cur = res.clone().load(tx, &r.owner)?;
     check_existing(cur.as_ref(), opts, shown)?;
     Ok((res, cur))
 }

@@ -229,6 +229,19 @@ pub(crate) struct Resolved {
     pub name: String,
     /// The final entry, if it exists.
     pub ino: Option<i64>,
+    /// Its inode, when the walk loaded it (not for directories reached through `..` or the root).
+    pub inode: Option<Inode>,
+}
+
+impl Resolved {
+    /// The final entry's inode, loaded only if the walk did not already.
+    pub(crate) fn load(self, tx: &Connection, owner: &str) -> Result<Option<Inode>> {
+        match (self.inode, self.ino) {
+            (Some(i), _) => Ok(Some(i)),
+            (None, Some(ino)) => get(tx, owner, ino).map(Some),
+            (None, None) => Ok(None),
+        }
+    }
 }
 
 /// Resolves `comps` below directory `root` of tree `owner`.
@@ -249,7 +262,7 @@ pub(crate) fn resolve(
     let mut hops = 0;
     loop {
         let Some(name) = pending.pop() else {
-            return Ok(Resolved { parent: *trail.last().unwrap(), name: String::new(), ino: Some(*trail.last().unwrap()) });
+            return Ok(Resolved { parent: *trail.last().unwrap(), name: String::new(), ino: Some(*trail.last().unwrap()), inode: None });
         };
         if name.is_empty() || name == "." {
             continue;
@@ -262,7 +275,7 @@ pub(crate) fn resolve(
             trail.pop();
             if pending.is_empty() {
                 let cur = *trail.last().unwrap();
-                return Ok(Resolved { parent: cur, name: String::new(), ino: Some(cur) });
+                return Ok(Resolved { parent: cur, name: String::new(), ino: Some(cur), inode: None });
             }
             continue;
         }
@@ -271,7 +284,7 @@ pub(crate) fn resolve(
         // bind (its constant propagation depends on the bound owner), costing 3x.
         let Some(inode) = lookup(tx, owner, dir, &name)?.map(|i| get(tx, owner, i)).transpose()? else {
             if last {
-                return Ok(Resolved { parent: dir, name, ino: None });
+                return Ok(Resolved { parent: dir, name, ino: None, inode: None });
             }
             return Err(Error::not_found(format!("path {shown:?} not found (no {name:?})")));
         };
@@ -289,10 +302,10 @@ pub(crate) fn resolve(
                 pending.extend(target.split('/').rev().filter(|c| !c.is_empty()).map(str::to_string));
                 if pending.is_empty() {
                     let cur = *trail.last().unwrap();
-                    return Ok(Resolved { parent: cur, name: String::new(), ino: Some(cur) });
+                    return Ok(Resolved { parent: cur, name: String::new(), ino: Some(cur), inode: None });
                 }
             }
-            _ if last => return Ok(Resolved { parent: dir, name, ino: Some(child) }),
+            _ if last => return Ok(Resolved { parent: dir, name, ino: Some(child), inode: Some(inode) }),
             FileKind::Dir => trail.push(child),
             _ => return Err(Error::not_a_directory(format!("path {shown:?}: {name:?} is not a directory"))),
         }
