@@ -326,12 +326,24 @@ impl Engine {
             Ok((info, sessions))
         })?;
         let (done_tx, done_rx) = crossbeam::channel::unbounded();
-        let mut pending = 0;
-        for m in &sessions {
-            if m.state == MountState::Requested {
-                pending += 1;
+        let requested: Vec<String> =
+            sessions.iter().filter(|m| m.state == MountState::Requested).map(|m| m.id.clone()).collect();
+        let mut pending = requested.len();
+        if self.inner.opts.mount_hook.is_none() {
+            // Catalog work only: one task attaches them all in one transaction.
+            if !requested.is_empty() {
                 let engine = self.clone();
-                let id = m.id.clone();
+                self.spawn_blocking(move || {
+                    engine.attach_all(&requested);
+                    for _ in &requested {
+                        let _ = done_tx.send(());
+                    }
+                })?;
+            }
+        } else {
+            // Host hooks may be slow: each mount attaches on its own.
+            for id in requested {
+                let engine = self.clone();
                 let done = done_tx.clone();
                 self.spawn_blocking(move || {
                     let _ = engine.attach(&id);
@@ -353,6 +365,51 @@ impl Engine {
         let bootstrap_mounts =
             self.inner.catalog.read(|tx| ids.iter().map(|id| mount::get(tx, id)).collect::<Result<Vec<_>>>())?;
         Ok(Sandbox { engine: self.clone(), info, bootstrap_mounts })
+    }
+
+    /// Attaches requested sessions (no host hook) in one write transaction; if that
+    /// transaction cannot run, each session is attached on its own.
+    fn attach_all(&self, ids: &[String]) {
+        let batch = self.inner.catalog.write(|tx| {
+            for id in ids {
+                let _ = self.attach_in_tx(tx, id)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = batch {
+            tracing::warn!(error = %e, "batched attach failed; attaching one by one");
+            for id in ids {
+                let _ = self.attach(id);
+            }
+        }
+    }
+
+    /// requested → mounting → mounted inside the caller's write transaction, or
+    /// failed with the error. A savepoint keeps a failed attach's partial work
+    /// (directories, root pin) from landing. The outer `Result` is the
+    /// transaction's; the inner one is the mount's.
+    fn attach_in_tx(&self, tx: &Connection, id: &str) -> Result<Result<MountSession>> {
+        let span = tracing::info_span!("mount", mount_session_id = id);
+        let _g = span.enter();
+        // Someone else moved it on (released, recovered): leave it as it is.
+        let m = match mount::transition(tx, id, MountState::Mounting, None) {
+            Ok(m) => m,
+            Err(e) => return Ok(Err(e)),
+        };
+        tx.prepare_cached("SAVEPOINT attach")?.execute([])?;
+        match self.prepare_mount(tx, &m) {
+            Ok(()) => {
+                tx.prepare_cached("RELEASE attach")?.execute([])?;
+                Ok(Ok(mount::transition(tx, id, MountState::Mounted, None)?))
+            }
+            Err(e) => {
+                tx.prepare_cached("ROLLBACK TO attach")?.execute([])?;
+                tx.prepare_cached("RELEASE attach")?.execute([])?;
+                tracing::warn!(mount_session_id = id, error = %e, "mount failed");
+                mount::transition(tx, id, MountState::Failed, Some((e.code().as_str(), e.message())))?;
+                Ok(Err(e))
+            }
+        }
     }
 
     /// Drives a requested session through mounting to mounted, or to failed.
@@ -414,6 +471,14 @@ impl Engine {
     pub fn mount(&self, sandbox_id: &str, req: MountRequest) -> Result<MountSession> {
         self.check_open()?;
         let c = self.check_request(&req)?;
+        if self.inner.opts.mount_hook.is_none() {
+            // Admission and attach in one transaction; a refused request persists nothing.
+            return self.inner.catalog.write(|tx| {
+                let (sb, _) = get_row(tx, sandbox_id)?;
+                let m = self.request_mount(tx, &sb, &c, false)?;
+                self.attach_in_tx(tx, &m.id)
+            })?;
+        }
         let m = self.inner.catalog.write(|tx| {
             let (sb, _) = get_row(tx, sandbox_id)?;
             self.request_mount(tx, &sb, &c, false)

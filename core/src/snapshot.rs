@@ -146,7 +146,7 @@ impl Engine {
             tree::drop_tree(tx, &s.volume_id)?;
             install(tx, &s, next_ino, &s.volume_id)?;
             // Versions only go up: every restored file gets a fresh one.
-            let seq = changes::next_seq(tx, &s.volume_id)?;
+            let seq = crate::fs::counters::next_seq(tx, &s.volume_id)?;
             tx.execute("UPDATE inodes SET version = ?2 WHERE owner = ?1", params![s.volume_id, seq as i64])?;
             changes::record(tx, &s.volume_id, seq, "/", ChangeKind::Restore, None)?;
             volume::get_by_id(tx, &s.volume_id)

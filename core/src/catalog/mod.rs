@@ -9,7 +9,8 @@ mod schema;
 pub use schema::SCHEMA_VERSION;
 
 use crate::error::Result;
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
+use std::sync::Arc;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::time::Duration;
@@ -40,7 +41,19 @@ impl std::str::FromStr for Durability {
 /// A connection to the catalog shared by the engine's threads.
 pub struct Catalog {
     conn: Mutex<Connection>,
+    checkpointer: Arc<Checkpointer>,
 }
+
+/// Moves WAL checkpoints (and their fsync) off the request path: a background
+/// thread with its own connection checkpoints shortly after writes.
+struct Checkpointer {
+    /// Commits since the last checkpoint; `u64::MAX` asks the thread to stop.
+    dirty: Mutex<u64>,
+    wake: Condvar,
+}
+
+/// How often the checkpointer looks for work while there were writes.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 /// How long a writer waits for another process's transaction before `timeout`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -68,10 +81,20 @@ impl Catalog {
         conn.pragma_update(None, "mmap_size", 256i64 << 20)?;
         conn.pragma_update(None, "cache_size", -32768i64)?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
-        conn.pragma_update(None, "wal_autocheckpoint", 4000i64)?;
+        // The background checkpointer does this work; the limit is only a backstop
+        // for a checkpointer that cannot keep up.
+        conn.pragma_update(None, "wal_autocheckpoint", 50_000i64)?;
         conn.set_prepared_statement_cache_capacity(128);
         schema::migrate(&mut conn)?;
-        Ok(Catalog { conn: Mutex::new(conn) })
+        let checkpointer = Arc::new(Checkpointer { dirty: Mutex::new(0), wake: Condvar::new() });
+        let cp_conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        cp_conn.busy_timeout(BUSY_TIMEOUT)?;
+        let cp = checkpointer.clone();
+        std::thread::Builder::new()
+            .name("sandvol-checkpoint".into())
+            .spawn(move || cp.run(cp_conn))
+            .map_err(|e| crate::Error::io(format!("cannot start the checkpoint thread: {e}")))?;
+        Ok(Catalog { conn: Mutex::new(conn), checkpointer })
     }
 
     /// Runs `f` in a read transaction (a consistent snapshot of the catalog).
@@ -95,7 +118,12 @@ impl Catalog {
         conn.prepare_cached(begin)?.execute([])?;
         match f(&conn) {
             Ok(v) => match conn.prepare_cached("COMMIT").and_then(|mut s| s.execute([])) {
-                Ok(_) => Ok(v),
+                Ok(_) => {
+                    if begin != "BEGIN" {
+                        self.checkpointer.note_commit();
+                    }
+                    Ok(v)
+                }
                 Err(e) => {
                     let _ = conn.prepare_cached("ROLLBACK").and_then(|mut s| s.execute([]));
                     Err(e.into())
@@ -106,5 +134,45 @@ impl Catalog {
                 Err(e)
             }
         }
+    }
+}
+
+impl Checkpointer {
+    fn note_commit(&self) {
+        let mut d = self.dirty.lock();
+        if *d != u64::MAX {
+            *d += 1;
+        }
+    }
+
+    fn run(&self, conn: Connection) {
+        loop {
+            {
+                let mut d = self.dirty.lock();
+                while *d == 0 {
+                    self.wake.wait(&mut d);
+                }
+                if *d == u64::MAX {
+                    return;
+                }
+                *d = 0;
+            }
+            // PASSIVE never blocks writers or readers; what it cannot copy now it copies next time.
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::debug!(error = %e, "checkpoint skipped");
+            }
+            let mut d = self.dirty.lock();
+            if *d == u64::MAX {
+                return;
+            }
+            self.wake.wait_for(&mut d, CHECKPOINT_EVERY);
+        }
+    }
+}
+
+impl Drop for Catalog {
+    fn drop(&mut self) {
+        *self.checkpointer.dirty.lock() = u64::MAX;
+        self.checkpointer.wake.notify_all();
     }
 }

@@ -3,20 +3,9 @@
 use super::{ChangeEntry, ChangeKind};
 use crate::error::{Error, Result};
 use crate::util::now_ms;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
-/// Takes the next sequence number of a volume; file versions use the same counter,
-/// so a version never repeats in a volume, even across delete and re-create.
-pub(crate) fn next_seq(tx: &Connection, volume_id: &str) -> Result<u64> {
-    let mut stmt =
-        tx.prepare_cached("UPDATE volumes SET change_seq = change_seq + 1 WHERE id = ?1 RETURNING change_seq")?;
-    stmt.query_row([volume_id], |r| r.get::<_, i64>(0))
-        .optional()?
-        .map(|n| n as u64)
-        .ok_or_else(|| Error::not_found(format!("volume {volume_id:?} not found")))
-}
-
-/// Appends a change with sequence `seq` (from [`next_seq`]).
+/// Appends a change with sequence `seq` (from `counters::bump`).
 pub(crate) fn record(
     tx: &Connection,
     volume_id: &str,

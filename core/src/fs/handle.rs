@@ -4,9 +4,10 @@
 //! flush as blocks plus one metadata commit. Unlike `write_file`, a handle gives
 //! POSIX-like semantics: each flush publishes the chunks it wrote.
 
-use super::changes::{self, next_seq};
+use super::changes;
+use super::counters::{Delta, bump};
 use super::data::{self, NewChunk, chunk_span};
-use super::ops::{account, check_quota, info, lookup};
+use super::ops::{info, lookup};
 use super::route::{Target, route};
 use super::tree::{self, FileKind};
 use super::{ChangeKind, FileInfo, OpenOptions};
@@ -74,9 +75,9 @@ impl Engine {
                 Some(i) => i,
                 None if opts.create => {
                     let res = tree::resolve(tx, &r.owner, r.root, &r.comps(), true, &shown)?;
-                    let seq = next_seq(tx, &r.owner)?;
-                    let ino = tree::create_inode(tx, &r.owner, res.parent, &res.name, FileKind::File, 0o644, seq, None, now_ms())?;
-                    account(tx, &r.owner, 0, 1)?;
+                    let b = bump(tx, &r.owner, Delta { new_inode: true, files: 1, ..Default::default() }, &shown)?;
+                    let seq = b.seq;
+                    let ino = tree::create_inode(tx, &r.owner, b.ino, res.parent, &res.name, FileKind::File, 0o644, seq, None, now_ms())?;
                     changes::record(tx, &r.owner, seq, &vpath, ChangeKind::Write, None)?;
                     tree::get(tx, &r.owner, ino)?
                 }
@@ -89,10 +90,9 @@ impl Engine {
             }
             let mut size = i.size;
             if opts.truncate && size > 0 {
-                let seq = next_seq(tx, &r.owner)?;
+                let seq = bump(tx, &r.owner, Delta { bytes: -(size as i64), ..Default::default() }, &shown)?.seq;
                 data::replace_chunks(tx, &r.owner, i.ino, None, &[])?;
                 tree::set_content(tx, &r.owner, i.ino, 0, None, seq, now_ms())?;
-                account(tx, &r.owner, -(size as i64), 0)?;
                 changes::record(tx, &r.owner, seq, &vpath, ChangeKind::Write, None)?;
                 size = 0;
             }
@@ -277,8 +277,8 @@ impl FileHandle {
             let cur = tree::get_opt(tx, &self.owner, self.ino)?
                 .ok_or_else(|| Error::not_found(format!("file {:?} was removed while open", self.path)))?;
             let new_size = cur.size.max(size);
-            check_quota(tx, &self.owner, cur.size, new_size, &self.path)?;
-            let seq = next_seq(tx, &self.owner)?;
+            let delta = Delta { bytes: new_size as i64 - cur.size as i64, ..Default::default() };
+            let seq = bump(tx, &self.owner, delta, &self.path)?.seq;
             match &inline {
                 Some(content) => {
                     data::replace_chunks(tx, &self.owner, self.ino, None, &[])?;
@@ -295,7 +295,6 @@ impl FileHandle {
                     tree::set_content(tx, &self.owner, self.ino, new_size, None, seq, now_ms())?;
                 }
             }
-            account(tx, &self.owner, new_size as i64 - cur.size as i64, 0)?;
             changes::record(tx, &self.owner, seq, &self.vpath, ChangeKind::Write, None)?;
             Ok(())
         })?;

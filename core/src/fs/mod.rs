@@ -2,6 +2,7 @@
 //! change feed, and routing of sandbox paths to volumes.
 
 pub(crate) mod changes;
+pub(crate) mod counters;
 pub(crate) mod data;
 mod handle;
 pub(crate) mod layout;

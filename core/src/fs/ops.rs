@@ -5,7 +5,8 @@
 //! file's version. Blocks are therefore durable before anything points at them,
 //! and readers see a file's old or new content, never a mix.
 
-use super::changes::{self, next_seq};
+use super::changes;
+use super::counters::{self, Delta, bump, next_seq};
 use super::data::{self, Committed, NewChunk, chunk_span};
 use super::route::{Route, Target, route};
 use super::tree::{self, FileKind, Inode};
@@ -42,36 +43,6 @@ pub(crate) fn lookup(tx: &Connection, r: &Route, follow: bool) -> Result<Option<
 
 fn existing(tx: &Connection, r: &Route, follow: bool) -> Result<Inode> {
     lookup(tx, r, follow)?.ok_or_else(|| Error::not_found(format!("path {:?} not found", r.shown())))
-}
-
-/// Refuses a write that would take the volume past its size_limit.
-pub(crate) fn check_quota(tx: &Connection, owner: &str, old_size: u64, new_size: u64, shown: &str) -> Result<()> {
-    if new_size <= old_size {
-        return Ok(());
-    }
-    let (used, limit): (i64, Option<i64>) =
-        tx.prepare_cached("SELECT used_bytes, size_limit FROM volumes WHERE id = ?1")?
-            .query_row([owner], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    if let Some(limit) = limit {
-        let after = used as u64 - old_size + new_size;
-        if after > limit as u64 {
-            return Err(Error::quota_exceeded(format!(
-                "writing {shown:?} would bring volume {owner} to {after} bytes, over its size_limit of {limit} bytes"
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Adjusts the volume's used_bytes and file_count.
-pub(crate) fn account(tx: &Connection, owner: &str, bytes: i64, files: i64) -> Result<()> {
-    if bytes != 0 || files != 0 {
-        tx.prepare_cached(
-            "UPDATE volumes SET used_bytes = used_bytes + ?2, file_count = file_count + ?3, updated_at = ?4 WHERE id = ?1",
-        )?
-        .execute(params![owner, bytes, files, now_ms()])?;
-    }
-    Ok(())
 }
 
 /// What a planned write will put in place.
@@ -316,8 +287,9 @@ impl Engine {
             if res.ino.is_some() {
                 return Err(Error::already_exists(format!("path {shown:?} already exists")));
             }
-            let seq = next_seq(tx, &r.owner)?;
-            let ino = tree::create_inode(tx, &r.owner, res.parent, &res.name, FileKind::Dir, 0o755, seq, None, now_ms())?;
+            let b = counters::new_inode(tx, &r.owner)?;
+            let seq = b.seq;
+            let ino = tree::create_inode(tx, &r.owner, b.ino, res.parent, &res.name, FileKind::Dir, 0o755, seq, None, now_ms())?;
             changes::record(tx, &r.owner, seq, &r.volume_path(&r.rel), ChangeKind::Mkdir, None)?;
             Ok(info(shown, &tree::get(tx, &r.owner, ino)?))
         })
@@ -361,7 +333,9 @@ impl Engine {
                 if d.kind == FileKind::File {
                     bytes += d.size as i64;
                     files += 1;
-                    data::replace_chunks(tx, &r.owner, d.ino, None, &[])?;
+                    if !d.inline {
+                        data::replace_chunks(tx, &r.owner, d.ino, None, &[])?;
+                    }
                 }
                 if d.kind == FileKind::Dir {
                     tx.prepare_cached("DELETE FROM dentries WHERE owner = ?1 AND parent = ?2")?.execute(params![r.owner, d.ino])?;
@@ -371,8 +345,7 @@ impl Engine {
             tx.prepare_cached("DELETE FROM dentries WHERE owner = ?1 AND parent = ?2 AND name = ?3")?
                 .execute(params![r.owner, res.parent, res.name])?;
             tree::touch_dir(tx, &r.owner, res.parent, now_ms())?;
-            account(tx, &r.owner, -bytes, -files)?;
-            let seq = next_seq(tx, &r.owner)?;
+            let seq = bump(tx, &r.owner, Delta { bytes: -bytes, files: -files, ..Default::default() }, &shown)?.seq;
             changes::record(tx, &r.owner, seq, &r.volume_path(&r.rel), ChangeKind::Remove, None)?;
             Ok(())
         })
@@ -405,7 +378,7 @@ impl Engine {
                 return Err(Error::invalid_argument(format!("rename {ss:?} -> {ds:?} moves a directory into itself")));
             }
             check_name(&to.name)?;
-            let seq = next_seq(tx, &rs.owner)?;
+            let mut freed = Delta::default();
             if let Some(victim) = to.ino {
                 let vi = tree::get(tx, &rd.owner, victim)?;
                 match (si.kind == FileKind::Dir, vi.kind == FileKind::Dir) {
@@ -423,14 +396,17 @@ impl Engine {
                     }
                     (false, false) => {
                         if vi.kind == FileKind::File {
-                            data::replace_chunks(tx, &rd.owner, victim, None, &[])?;
-                            account(tx, &rd.owner, -(vi.size as i64), -1)?;
+                            if !vi.inline {
+                                data::replace_chunks(tx, &rd.owner, victim, None, &[])?;
+                            }
+                            freed = Delta { bytes: -(vi.size as i64), files: -1, ..Default::default() };
                         }
                     }
                 }
                 tree::delete_inode(tx, &rd.owner, victim)?;
                 tx.execute("DELETE FROM dentries WHERE owner = ?1 AND parent = ?2 AND name = ?3", params![rd.owner, to.parent, to.name])?;
             }
+            let seq = bump(tx, &rs.owner, freed, &ds)?.seq;
             tx.execute(
                 "UPDATE dentries SET parent = ?4, name = ?5 WHERE owner = ?1 AND parent = ?2 AND name = ?3",
                 params![rs.owner, from.parent, from.name, to.parent, to.name],
@@ -459,8 +435,9 @@ impl Engine {
             if res.ino.is_some() {
                 return Err(Error::already_exists(format!("path {shown:?} already exists")));
             }
-            let seq = next_seq(tx, &r.owner)?;
-            let ino = tree::create_inode(tx, &r.owner, res.parent, &res.name, FileKind::Symlink, 0o777, seq, Some(target_path), now_ms())?;
+            let b = counters::new_inode(tx, &r.owner)?;
+            let seq = b.seq;
+            let ino = tree::create_inode(tx, &r.owner, b.ino, res.parent, &res.name, FileKind::Symlink, 0o777, seq, Some(target_path), now_ms())?;
             changes::record(tx, &r.owner, seq, &r.volume_path(&r.rel), ChangeKind::Symlink, None)?;
             Ok(info(shown, &tree::get(tx, &r.owner, ino)?))
         })
@@ -554,12 +531,13 @@ fn apply_write(
     shown: &str,
 ) -> Result<FileInfo> {
     let cur_size = cur.map(|i| i.size).unwrap_or(0);
-    check_quota(tx, &r.owner, cur_size, new_size, shown)?;
-    let seq = next_seq(tx, &r.owner)?;
+    let delta = Delta { new_inode: cur.is_none(), bytes: new_size as i64 - cur_size as i64, files: cur.is_none() as i64 };
+    let b = bump(tx, &r.owner, delta, shown)?;
+    let seq = b.seq;
     let now = now_ms();
     let ino = match cur {
         Some(i) => i.ino,
-        None => tree::create_inode(tx, &r.owner, res.parent, &res.name, FileKind::File, 0o644, seq, None, now)?,
+        None => tree::create_inode(tx, &r.owner, b.ino, res.parent, &res.name, FileKind::File, 0o644, seq, None, now)?,
     };
     let inline = match plan {
         Plan::Inline(content) => {
@@ -574,7 +552,6 @@ fn apply_write(
         }
     };
     tree::set_content(tx, &r.owner, ino, new_size, inline, seq, now)?;
-    account(tx, &r.owner, new_size as i64 - cur_size as i64, cur.is_none() as i64)?;
     changes::record(tx, &r.owner, seq, &r.volume_path(&r.rel), ChangeKind::Write, None)?;
     let (mode, atime, ctime0) = cur.map(|i| (i.mode, i.atime, i.ctime)).unwrap_or((0o644, now, now));
     let _ = ctime0;

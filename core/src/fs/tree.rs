@@ -169,20 +169,12 @@ pub(crate) fn lookup(tx: &Connection, owner: &str, parent: i64, name: &str) -> R
     Ok(stmt.query_row(params![owner, parent, name], |r| r.get(0)).optional()?)
 }
 
-/// Allocates an inode number in a volume's tree.
-pub(crate) fn alloc_ino(tx: &Connection, owner: &str) -> Result<i64> {
-    let mut stmt =
-        tx.prepare_cached("UPDATE volumes SET next_ino = next_ino + 1 WHERE id = ?1 RETURNING next_ino - 1")?;
-    stmt.query_row([owner], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| Error::not_found(format!("volume {owner:?} not found")))
-}
-
 /// Inserts a new inode and its directory entry.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn create_inode(
     tx: &Connection,
     owner: &str,
+    ino: i64,
     parent: i64,
     name: &str,
     kind: FileKind,
@@ -192,7 +184,6 @@ pub(crate) fn create_inode(
     now: i64,
 ) -> Result<i64> {
     crate::path::check_name(name)?;
-    let ino = alloc_ino(tx, owner)?;
     tx.prepare_cached(
         "INSERT INTO inodes (owner, ino, kind, size, mode, version, target, atime, mtime, ctime)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8)",
@@ -335,8 +326,9 @@ pub(crate) fn mkdir_all(
                 )));
             }
             None => {
-                let seq = super::changes::next_seq(tx, owner)?;
-                let ino = create_inode(tx, owner, r.parent, &r.name, FileKind::Dir, 0o755, seq, None, now)?;
+                let b = super::counters::new_inode(tx, owner)?;
+                let seq = b.seq;
+                let ino = create_inode(tx, owner, b.ino, r.parent, &r.name, FileKind::Dir, 0o755, seq, None, now)?;
                 let path = format!("{prefix}/{}", comps[..=i].join("/"));
                 super::changes::record(tx, owner, seq, &path, super::ChangeKind::Mkdir, None)?;
                 ino
