@@ -14,13 +14,13 @@ DEMO_DIR ?= $(ROOT)/sandvol-data
 BUILD_TARGETS := build-rust
 DEMO_TARGETS := demo-rust
 TEST_TARGETS := test-rust
-BENCH_TARGETS :=
+BENCH_TARGETS := bench-rust
 GEN_TARGETS :=
 CHECK_TARGETS :=
 
 -include mk/*.mk
 
-.PHONY: all build demo test bench gen check clean build-rust demo-rust test-rust
+.PHONY: all build demo test bench gen check clean build-rust demo-rust test-rust bench-rust
 all: build
 
 build: $(BUILD_TARGETS)
@@ -42,6 +42,12 @@ test-rust: build-rust
 	$(CARGO) test --workspace --exclude sandvol-python --exclude sandvol-node
 
 bench: build $(BENCH_TARGETS)
+
+# Benchmarks need an optimized build; it is not part of `make test`.
+# BENCH_ARGS=--quick shrinks every size for a smoke run.
+bench-rust:
+	$(CARGO) build --release -p sandvol-bench
+	$(ROOT)/target/release/sandvol-bench --dir $(ROOT)/target $(BENCH_ARGS) | tee $(ROOT)/target/bench-rust.txt
 
 gen: $(GEN_TARGETS)
 

@@ -116,7 +116,8 @@ impl Engine {
                 dirty: BTreeMap::new(),
                 dirty_bytes: 0,
                 closed: false,
-                last_read_end: None,
+                // A first read at offset 0 starts a sequential stream, as Linux readahead assumes.
+                last_read_end: Some(0),
             }),
         })
     }
