@@ -42,6 +42,9 @@ impl std::str::FromStr for Durability {
 pub struct Catalog {
     conn: Mutex<Connection>,
     checkpointer: Arc<Checkpointer>,
+    /// Joined on drop, so no thread outlives the catalog (in the opening process).
+    checkpoint_thread: Option<std::thread::JoinHandle<()>>,
+    pid: u32,
 }
 
 /// Moves WAL checkpoints (and their fsync) off the request path: a background
@@ -90,11 +93,11 @@ impl Catalog {
         let cp_conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         cp_conn.busy_timeout(BUSY_TIMEOUT)?;
         let cp = checkpointer.clone();
-        std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name("sandvol-checkpoint".into())
             .spawn(move || cp.run(cp_conn))
             .map_err(|e| crate::Error::io(format!("cannot start the checkpoint thread: {e}")))?;
-        Ok(Catalog { conn: Mutex::new(conn), checkpointer })
+        Ok(Catalog { conn: Mutex::new(conn), checkpointer, checkpoint_thread: Some(handle), pid: std::process::id() })
     }
 
     /// Runs `f` in a read transaction (a consistent snapshot of the catalog).
@@ -174,5 +177,11 @@ impl Drop for Catalog {
     fn drop(&mut self) {
         *self.checkpointer.dirty.lock() = u64::MAX;
         self.checkpointer.wake.notify_all();
+        // A forked child has no such thread to join.
+        if let Some(h) = self.checkpoint_thread.take()
+            && std::process::id() == self.pid
+        {
+            let _ = h.join();
+        }
     }
 }
