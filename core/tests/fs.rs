@@ -624,3 +624,27 @@ fn crash_test_acknowledged_writes_survive_sigkill() {
         assert!(e.fsck().unwrap().leaked_blocks.is_empty());
     }
 }
+
+#[test]
+fn read_into_fills_a_reused_buffer_exactly() {
+    let (_d, e, sb) = setup();
+    let at = Target::Sandbox(sb.id());
+    // A sparse file: block 0 written, block 1 a hole, a tail in block 2.
+    e.write_file(at, "/v/sparse", &pattern(1000, 9), &WriteOptions::default()).unwrap();
+    e.write_file(at, "/v/sparse", &pattern(5000, 10), &opts(WriteMode::At(2 * BS + 10))).unwrap();
+    let size = 2 * BS + 10 + 5000;
+    let mut want = vec![0u8; size as usize];
+    want[..1000].copy_from_slice(&pattern(1000, 9));
+    want[(2 * BS + 10) as usize..].copy_from_slice(&pattern(5000, 10));
+    let h = sb.open_file("/v/sparse", OpenOptions::from_mode("r+").unwrap()).unwrap();
+    let mut buf = vec![0xEEu8; (size + 100) as usize];
+    assert_eq!(h.read_into(0, &mut buf).unwrap(), size as usize);
+    assert_eq!(&buf[..size as usize], &want[..], "stale bytes must not survive in holes");
+    // Unflushed writes are seen, and a read past the end returns 0.
+    h.write_at(BS + 5, b"dirty").unwrap();
+    buf.fill(0xEE);
+    assert_eq!(h.read_into(BS, &mut buf[..10]).unwrap(), 10);
+    assert_eq!(&buf[..10], b"\0\0\0\0\0dirty");
+    assert_eq!(h.read_into(size, &mut buf).unwrap(), 0);
+    assert_eq!(h.read_at(size - 3, 10).unwrap(), &want[(size - 3) as usize..]);
+}

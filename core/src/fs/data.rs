@@ -58,29 +58,48 @@ impl Engine {
         if off >= end {
             return Ok(Vec::new());
         }
+        let mut out = vec![0u8; (end - off) as usize];
+        self.assemble_into(ctx, c, off, &mut out)?;
+        Ok(out)
+    }
+
+    /// Fills `dst` with the bytes at `off` of committed content; what lies past the
+    /// content's end, or in a hole, reads as zeros (`dst` may hold old bytes).
+    pub(crate) fn assemble_into(&self, ctx: &ReadCtx, c: &Committed, off: u64, dst: &mut [u8]) -> Result<()> {
+        let end = c.size.min(off.saturating_add(dst.len() as u64));
+        if off >= end {
+            dst.fill(0);
+            return Ok(());
+        }
+        let (out, past_end) = dst.split_at_mut((end - off) as usize);
+        past_end.fill(0);
         if let Some(inline) = &c.inline {
             let s = (off as usize).min(inline.len());
             let e = (end as usize).min(inline.len());
-            let mut out = inline[s..e].to_vec();
-            out.resize((end - off) as usize, 0);
-            return Ok(out);
+            out[..e - s].copy_from_slice(&inline[s..e]);
+            out[e - s..].fill(0);
+            return Ok(());
         }
         let bs = self.inner.opts.block_size;
-        let mut out = vec![0u8; (end - off) as usize];
         // One task per chunk: the block, where in it to start, and the slice of `out` it fills.
         let mut tasks: Vec<(&str, u64, usize, &mut [u8])> = Vec::new();
-        let mut rest: &mut [u8] = &mut out;
+        let mut rest: &mut [u8] = out;
         let mut pos = off;
         for idx in chunk_span(off, end - off, bs) {
             let cstart = idx * bs;
             let cend = end.min(cstart + bs);
             let (here, tail) = std::mem::take(&mut rest).split_at_mut((cend - pos) as usize);
             rest = tail;
-            if let Some((hash, clen)) = c.chunks.get(&idx) {
-                let filled = (cstart + clen).min(cend).saturating_sub(pos) as usize;
-                if filled > 0 {
-                    tasks.push((hash.as_str(), *clen, (pos - cstart) as usize, &mut here[..filled]));
-                }
+            let filled = match c.chunks.get(&idx) {
+                Some((_, clen)) => (cstart + clen).min(cend).saturating_sub(pos) as usize,
+                None => 0,
+            };
+            let (data, hole) = here.split_at_mut(filled);
+            hole.fill(0);
+            if let Some((hash, clen)) = c.chunks.get(&idx)
+                && filled > 0
+            {
+                tasks.push((hash.as_str(), *clen, (pos - cstart) as usize, data));
             }
             pos = cend;
         }
@@ -117,7 +136,7 @@ impl Engine {
                 return Err(e);
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The committed bytes of chunk `idx` (up to its end or the file size), for merges.

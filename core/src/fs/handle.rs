@@ -161,11 +161,22 @@ impl FileHandle {
     /// Reads that continue where the previous one ended are sequential: they
     /// start background fetches of the blocks ahead, as many as buffer_size holds.
     pub fn read_at(&self, offset: u64, len: u64) -> Result<Vec<u8>> {
+        let n = len.min(self.size().saturating_sub(offset));
+        let mut out = vec![0u8; n as usize];
+        let got = self.read_into(offset, &mut out)?;
+        out.truncate(got);
+        Ok(out)
+    }
+
+    /// Reads into the caller's buffer at `offset` and returns how many bytes were
+    /// read (fewer at the end of the file): a cache hit is one copy from the
+    /// mapping into `buf`, with no allocation.
+    pub fn read_into(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
         let mut st = self.state.lock();
         self.check(&st, false)?;
-        let end = st.size.min(offset.saturating_add(len));
+        let end = st.size.min(offset.saturating_add(buf.len() as u64));
         if offset >= end {
-            return Ok(Vec::new());
+            return Ok(0);
         }
         let bs = self.engine.inner.opts.block_size;
         let sequential = st.last_read_end == Some(offset);
@@ -180,18 +191,18 @@ impl FileHandle {
         if !ahead.is_empty() {
             self.engine.prefetch(&self.ctx, ahead);
         }
-        let mut out = self.engine.assemble(&self.ctx, &c, offset, end - offset)?;
-        out.resize((end - offset) as usize, 0);
-        for (idx, buf) in st.dirty.range(offset / bs..=(end - 1) / bs) {
+        let out = &mut buf[..(end - offset) as usize];
+        self.engine.assemble_into(&self.ctx, &c, offset, out)?;
+        for (idx, dirty) in st.dirty.range(offset / bs..=(end - 1) / bs) {
             let cstart = idx * bs;
             let s = offset.max(cstart);
-            let e = end.min(cstart + buf.len() as u64);
+            let e = end.min(cstart + dirty.len() as u64);
             if s < e {
                 out[(s - offset) as usize..(e - offset) as usize]
-                    .copy_from_slice(&buf[(s - cstart) as usize..(e - cstart) as usize]);
+                    .copy_from_slice(&dirty[(s - cstart) as usize..(e - cstart) as usize]);
             }
         }
-        Ok(out)
+        Ok(out.len())
     }
 
     /// Writes `bytes` at `offset` (at the end for append handles); returns the bytes written.
