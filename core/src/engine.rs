@@ -42,6 +42,8 @@ pub struct EngineOptions {
     pub mount_hook: Option<Arc<dyn MountHook>>,
     /// Block store backend; `None` means the local `blocks/` directory.
     pub store: Option<Arc<dyn BlockStore>>,
+    /// How long a write waits for another process's transaction before `timeout` (default 30 s).
+    pub busy_timeout: std::time::Duration,
 }
 
 impl Default for EngineOptions {
@@ -53,6 +55,7 @@ impl Default for EngineOptions {
             reserved_prefixes: DEFAULT_RESERVED_PREFIXES.iter().map(|s| s.to_string()).collect(),
             mount_hook: None,
             store: None,
+            busy_timeout: crate::catalog::DEFAULT_BUSY_TIMEOUT,
         }
     }
 }
@@ -66,6 +69,7 @@ impl std::fmt::Debug for EngineOptions {
             .field("reserved_prefixes", &self.reserved_prefixes)
             .field("mount_hook", &self.mount_hook.is_some())
             .field("store", &self.store.is_some())
+            .field("busy_timeout", &self.busy_timeout)
             .finish()
     }
 }
@@ -140,7 +144,7 @@ impl Engine {
                 Error::io(format!("cannot create {:?}: {e}", dir.join(sub).display())).with_source(e)
             })?;
         }
-        let catalog = Catalog::open(&dir.join("catalog.db"), opts.durability)?;
+        let catalog = Catalog::open(&dir.join("catalog.db"), opts.durability, opts.busy_timeout)?;
         catalog.write(|tx| crate::fs::layout::check_block_size(tx, opts.block_size))?;
         let store: Arc<dyn BlockStore> = match &opts.store {
             Some(s) => s.clone(),

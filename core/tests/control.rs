@@ -726,3 +726,19 @@ fn engine_is_send_sync_and_cheap_to_clone() {
     assert_send_sync::<Engine>();
     assert_send_sync::<Sandbox>();
 }
+
+#[test]
+fn a_held_catalog_lock_is_timeout_after_busy_timeout_and_changes_nothing() {
+    let d = tempfile::tempdir().unwrap();
+    let opts = EngineOptions { busy_timeout: Duration::from_millis(300), ..Default::default() };
+    let e = Engine::open_with(d.path(), opts).unwrap();
+    let other = rusqlite::Connection::open(d.path().join("catalog.db")).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let t0 = Instant::now();
+    let err = e.create_volume(CreateVolume { name: Some("late".into()), ..Default::default() }).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Timeout);
+    assert!(t0.elapsed() >= Duration::from_millis(250) && t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
+    other.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(code(e.get_volume("late")), ErrorCode::NotFound);
+    e.create_volume(CreateVolume { name: Some("late".into()), ..Default::default() }).unwrap();
+}

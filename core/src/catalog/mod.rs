@@ -58,17 +58,17 @@ struct Checkpointer {
 /// How often the checkpointer looks for work while there were writes.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
-/// How long a writer waits for another process's transaction before `timeout`.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a writer waits for another process's transaction before `timeout`, by default.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Catalog {
     /// Opens (creating if needed) and migrates the catalog at `path`.
-    pub fn open(path: &Path, durability: Durability) -> Result<Catalog> {
+    pub fn open(path: &Path, durability: Durability, busy_timeout: Duration) -> Result<Catalog> {
         let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.busy_timeout(busy_timeout)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(
             None,
@@ -91,7 +91,7 @@ impl Catalog {
         schema::migrate(&mut conn)?;
         let checkpointer = Arc::new(Checkpointer { dirty: Mutex::new(0), wake: Condvar::new() });
         let cp_conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-        cp_conn.busy_timeout(BUSY_TIMEOUT)?;
+        cp_conn.busy_timeout(busy_timeout)?;
         let cp = checkpointer.clone();
         let handle = std::thread::Builder::new()
             .name("sandvol-checkpoint".into())
