@@ -193,7 +193,16 @@ fn sequential_reads_read_ahead_and_random_reads_do_not() {
     let seq_mount = sb.mount_status().unwrap().into_iter().find(|m| m.mount_point == "/seq").unwrap();
     assert_eq!(seq_mount.config.buffer_size, 4 * BS);
     wait_for("read-ahead", || e.volume_stats("v").unwrap().prefetched > 0);
-    let seq = e.volume_stats("v").unwrap();
+    // Let in-flight read-ahead land before taking the baseline for the random phase.
+    let mut seq = e.volume_stats("v").unwrap();
+    loop {
+        std::thread::sleep(Duration::from_millis(150));
+        let now = e.volume_stats("v").unwrap();
+        if now.prefetched == seq.prefetched {
+            break;
+        }
+        seq = now;
+    }
     assert!(seq.prefetched_used > 0, "{seq:?}");
     assert!(seq.misses < 16, "read-ahead turned misses into hits: {seq:?}");
     let h = sb.open_file("/rnd/f", OpenOptions::from_mode("r").unwrap()).unwrap();
@@ -214,7 +223,9 @@ fn per_mount_override_is_honoured() {
     e.write_file(Target::Volume("v"), "/f", &data, &WriteOptions::default()).unwrap();
     let sb = claim(&e);
     let mut small = mount_req("v", "/small");
-    small.config = ConfigOverride { cache_size: Some(Size::Bytes(2 * BS)), ..Default::default() };
+    // A one-block buffer fetches sequentially, so which blocks survive in the
+    // 2-block cache does not depend on the order parallel fetches finish.
+    small.config = ConfigOverride { cache_size: Some(Size::Bytes(2 * BS)), buffer_size: Some(Size::Bytes(BS)), ..Default::default() };
     let ms = sb.mount(small).unwrap();
     sb.mount(mount_req("v", "/big")).unwrap();
     assert_eq!(ms.config.cache_size, 2 * BS);
