@@ -5,12 +5,12 @@ use crate::error::run;
 use crate::fs::{self, PyFileInfo};
 use crate::sandbox::{PyMountRequest, PyMountSession, PySandbox};
 use crate::stats::{PyFsckReport, PyGcReport, PyStats};
-use crate::volume::{PyChangeEntry, PyPage, PySnapshot, PyVolume, override_from};
+use crate::volume::{PyChangeEntry, PyPage, PySnapshot, PyVolume, create_request, override_from};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use sandvol_core::{
-    ClaimOptions, CreateVolume, Durability, Engine, EngineOptions, ListOptions, Size, Target, UpdateVolume,
+    ClaimOptions, Durability, Engine, EngineOptions, ListOptions, Size, Target, UpdateVolume,
 };
 use std::path::PathBuf;
 use std::time::Duration;
@@ -122,13 +122,7 @@ impl PyEngine {
         writeback: Option<bool>,
         labels: Option<LabelsArg>,
     ) -> PyResult<PyVolume> {
-        let req = CreateVolume {
-            name: name.map(|n| n.0),
-            access_mode: access_mode.map(|a| a.0),
-            size_limit: size_limit.map(|s| s.0),
-            config: override_from(py, cache_size, buffer_size, prefetch, writeback)?,
-            labels: labels.map(|l| l.0).unwrap_or_default(),
-        };
+        let req = create_request(py, name, access_mode, size_limit, cache_size, buffer_size, prefetch, writeback, labels)?;
         run(py, || self.e.create_volume(req)).map(PyVolume)
     }
 
@@ -302,13 +296,7 @@ impl PyEngine {
         writeback: Option<bool>,
         labels: Option<LabelsArg>,
     ) -> PyResult<PyVolume> {
-        let req = CreateVolume {
-            name: name.map(|n| n.0),
-            access_mode: access_mode.map(|a| a.0),
-            size_limit: size_limit.map(|s| s.0),
-            config: override_from(py, cache_size, buffer_size, prefetch, writeback)?,
-            labels: labels.map(|l| l.0).unwrap_or_default(),
-        };
+        let req = create_request(py, name, access_mode, size_limit, cache_size, buffer_size, prefetch, writeback, labels)?;
         run(py, || self.e.fork_snapshot(&id.0, req)).map(PyVolume)
     }
 

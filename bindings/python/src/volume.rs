@@ -1,6 +1,6 @@
 //! Volumes, their config, snapshots, pages and the change feed.
 
-use crate::convert::{NonNeg, SizeArg, size, size_bytes};
+use crate::convert::{AccessModeArg, LabelsArg, NonNeg, SizeArg, StrArg, size, size_bytes};
 use pyo3::exceptions::PyIndexError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -79,6 +79,28 @@ pub fn override_from(
         buffer_size: buffer_size.map(|s| size_bytes(py, &s).map(Size::Bytes)).transpose()?,
         prefetch,
         writeback,
+    })
+}
+
+/// Builds the request of create_volume and fork_snapshot from their shared keyword arguments.
+#[allow(clippy::too_many_arguments)]
+pub fn create_request(
+    py: Python<'_>,
+    name: Option<StrArg>,
+    access_mode: Option<AccessModeArg>,
+    size_limit: Option<SizeArg>,
+    cache_size: Option<SizeArg>,
+    buffer_size: Option<SizeArg>,
+    prefetch: Option<NonNeg>,
+    writeback: Option<bool>,
+    labels: Option<LabelsArg>,
+) -> PyResult<core::CreateVolume> {
+    Ok(core::CreateVolume {
+        name: name.map(|n| n.0),
+        access_mode: access_mode.map(|a| a.0),
+        size_limit: size_limit.map(|s| s.0),
+        config: override_from(py, cache_size, buffer_size, prefetch, writeback)?,
+        labels: labels.map(|l| l.0).unwrap_or_default(),
     })
 }
 

@@ -142,10 +142,9 @@ impl Catalog {
 
 impl Checkpointer {
     fn note_commit(&self) {
+        // Saturating: u64::MAX is the stop request and must stay as it is.
         let mut d = self.dirty.lock();
-        if *d != u64::MAX {
-            *d += 1;
-        }
+        *d = d.saturating_add(1);
     }
 
     fn run(&self, conn: Connection) {

@@ -553,8 +553,7 @@ fn apply_write(
     };
     tree::set_content(tx, &r.owner, ino, new_size, inline, seq, now)?;
     changes::record(tx, &r.owner, seq, &r.volume_path(&r.rel), ChangeKind::Write, None)?;
-    let (mode, atime, ctime0) = cur.map(|i| (i.mode, i.atime, i.ctime)).unwrap_or((0o644, now, now));
-    let _ = ctime0;
+    let (mode, atime) = cur.map(|i| (i.mode, i.atime)).unwrap_or((0o644, now));
     Ok(FileInfo {
         path: shown.to_string(),
         kind: FileKind::File,
