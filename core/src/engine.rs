@@ -235,6 +235,19 @@ impl Engine {
         Ok(())
     }
 
+    /// Runs `f` on the background pool, or hands it back when the engine is closed
+    /// (so the caller can run it itself).
+    pub(crate) fn spawn_blocking_or_return<F: FnOnce() + Send + 'static>(&self, f: F) -> std::result::Result<(), F> {
+        let rt = self.inner.runtime.lock();
+        match rt.as_ref() {
+            Some(rt) => {
+                rt.spawn_blocking(f);
+                Ok(())
+            }
+            None => Err(f),
+        }
+    }
+
     /// Resumes transitions that a dead process left half done (see `mount::orphaned`),
     /// and drops cache partitions no session or volume owns any more.
     fn recover(&self) -> Result<()> {

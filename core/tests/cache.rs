@@ -379,3 +379,98 @@ fn many_concurrent_readers_and_writers() {
     assert!(e.fsck().unwrap().is_clean());
     assert!(dir_bytes(&d.path().join("cache")) <= 8 * BS + BS);
 }
+
+/// A local store whose puts can be made to fail, and that counts them.
+struct FlakyStore {
+    inner: LocalStore,
+    fail: std::sync::atomic::AtomicBool,
+    delay: Duration,
+}
+
+impl BlockStore for FlakyStore {
+    fn put(&self, hash: &str, data: &[u8]) -> Result<()> {
+        std::thread::sleep(self.delay);
+        if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::new(ErrorCode::Io, format!("injected failure storing {hash}")));
+        }
+        self.inner.put(hash, data)
+    }
+    fn get(&self, hash: &str) -> Result<Vec<u8>> {
+        self.inner.get(hash)
+    }
+    fn exists(&self, hash: &str) -> Result<bool> {
+        self.inner.exists(hash)
+    }
+    fn delete(&self, hash: &str) -> Result<()> {
+        self.inner.delete(hash)
+    }
+    fn list(&self) -> Result<Vec<String>> {
+        self.inner.list()
+    }
+}
+
+fn flaky_engine(d: &Path, delay: Duration) -> (Engine, Arc<FlakyStore>) {
+    let store = Arc::new(FlakyStore {
+        inner: LocalStore::open(&d.join("blocks"), false).unwrap(),
+        fail: std::sync::atomic::AtomicBool::new(false),
+        delay,
+    });
+    let e = Engine::open_with(d, EngineOptions { block_size: BS, store: Some(store.clone()), ..Default::default() }).unwrap();
+    (e, store)
+}
+
+#[test]
+fn handle_reads_and_rewrites_see_batches_still_being_stored() {
+    let d = tempfile::tempdir().unwrap();
+    // Slow puts keep batches in flight while the test looks at them.
+    let (e, _store) = flaky_engine(d.path(), Duration::from_millis(100));
+    volume_with(&e, "p", cfg(1 << 30, 0, false));
+    let at = Target::Volume("p");
+    let mut data = pattern((6 * BS) as usize, 3);
+    let h = e.open_file(at, "/f", OpenOptions::from_mode("w+").unwrap()).unwrap();
+    let mut peak = 0;
+    for piece in data.chunks(10_000) {
+        h.write_at(h.size(), piece).unwrap();
+        peak = peak.max(h.dirty_bytes());
+    }
+    // buffer_size is 4 blocks: batches in flight count against it.
+    assert!(peak <= 5 * BS, "held {peak} bytes");
+    assert!(h.dirty_bytes() > BS, "several blocks are still being stored");
+    let got = h.read_at(0, 6 * BS).unwrap();
+    let first_diff = got.iter().zip(&data).position(|(a, b)| a != b);
+    assert!(got.len() == data.len() && first_diff.is_none(), "reads see batches in flight: {} bytes, first difference at {first_diff:?}", got.len());
+    // A partial rewrite of a block in flight starts from its newest bytes.
+    // (Blocks 2-4 are in flight now: block 0 and 1 were committed to make room.)
+    h.write_at(3 * BS + 7, b"rewritten").unwrap();
+    data[(3 * BS + 7) as usize..(3 * BS + 16) as usize].copy_from_slice(b"rewritten");
+    assert_eq!(h.read_at(3 * BS, BS).unwrap(), &data[3 * BS as usize..4 * BS as usize]);
+    h.close().unwrap();
+    assert_eq!(h.dirty_bytes(), 0);
+    assert_eq!(e.read_file(at, "/f").unwrap(), data);
+    assert_eq!(e.get_volume("p").unwrap().used_bytes, data.len() as u64);
+    assert!(e.fsck().unwrap().is_clean());
+}
+
+#[test]
+fn failed_block_stores_keep_the_writes_for_a_retry_and_publish_nothing() {
+    let d = tempfile::tempdir().unwrap();
+    let (e, store) = flaky_engine(d.path(), Duration::ZERO);
+    volume_with(&e, "p", cfg(1 << 30, 0, false));
+    let at = Target::Volume("p");
+    let old = pattern((2 * BS) as usize, 4);
+    e.write_file(at, "/f", &old, &WriteOptions::default()).unwrap();
+    let before = e.stat(at, "/f").unwrap();
+    store.fail.store(true, std::sync::atomic::Ordering::SeqCst);
+    let new = pattern((3 * BS) as usize, 5);
+    let h = e.open_file(at, "/f", OpenOptions::from_mode("r+").unwrap()).unwrap();
+    h.write_at(0, &new).unwrap();
+    assert_eq!(code(h.flush()), ErrorCode::Io);
+    assert_eq!(e.stat(at, "/f").unwrap().version, before.version, "nothing was published");
+    assert_eq!(e.read_file(at, "/f").unwrap(), old);
+    assert_eq!(h.read_at(0, 3 * BS).unwrap(), new, "the handle still holds its writes");
+    store.fail.store(false, std::sync::atomic::Ordering::SeqCst);
+    h.close().unwrap();
+    assert_eq!(e.read_file(at, "/f").unwrap(), new);
+    assert_eq!(e.get_volume("p").unwrap().used_bytes, new.len() as u64);
+    assert!(e.fsck().unwrap().is_clean());
+}

@@ -146,7 +146,7 @@ fn partial_overwrite_rewrites_only_touched_blocks() {
     let before = store_files(d.path());
     assert_eq!(before.len(), 8);
     // Touch blocks 2 and 3 only.
-    e.write_file(Target::Sandbox(sb.id()), "/v/f", &vec![0xAB; 100], &opts(WriteMode::At(3 * BS - 50))).unwrap();
+    e.write_file(Target::Sandbox(sb.id()), "/v/f", &[0xAB; 100], &opts(WriteMode::At(3 * BS - 50))).unwrap();
     let after = store_files(d.path());
     assert_eq!(after.difference(&before).count(), 2, "exactly two new blocks");
     let mut want = data.clone();

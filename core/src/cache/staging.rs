@@ -78,9 +78,8 @@ impl Staging {
         let span = tracing::debug_span!("upload", hash);
         let _g = span.enter();
         let path = self.dir.join(hash);
-        let data = std::fs::read(&path)?;
         // On failure the block stays staged (and readable) for a retry or the next open.
-        self.store.put(hash, &data)?;
+        self.store.put_file(hash, &path)?;
         let _ = std::fs::remove_file(&path);
         let mut p = self.pending.lock();
         p.remove(hash);

@@ -1,8 +1,12 @@
 //! Open files: positional reads and writes for files larger than memory.
 //!
-//! Writes collect in whole-chunk buffers up to the mount's buffer_size, then
-//! flush as blocks plus one metadata commit. Unlike `write_file`, a handle gives
-//! POSIX-like semantics: each flush publishes the chunks it wrote.
+//! Writes collect in whole-chunk buffers. When half the mount's buffer_size is
+//! dirty, those chunks become a batch stored as blocks on the background pool
+//! while the writer fills the other half (so hashing, writing and fsyncing
+//! overlap with the caller); a batch is committed (one metadata transaction)
+//! before the next one starts, and `flush`/`close` wait for the last one.
+//! Unlike `write_file`, a handle gives POSIX-like semantics: each flush
+//! publishes the chunks it wrote.
 
 use super::changes;
 use super::counters::{Delta, bump};
@@ -17,6 +21,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::util::now_ms;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// An open file. `Send + Sync`; operations on one handle are serialized.
 pub struct FileHandle {
@@ -41,9 +46,38 @@ struct State {
     /// Dirty chunks by index, each holding the chunk's bytes from its start.
     dirty: BTreeMap<u64, Vec<u8>>,
     dirty_bytes: u64,
+    /// Batches being stored in the background, oldest first; committed in that order.
+    pending: std::collections::VecDeque<Batch>,
     closed: bool,
     /// End of the last read, to tell sequential reads from random ones.
     last_read_end: Option<u64>,
+}
+
+/// Chunks handed to the background pool as blocks; committed together once all are stored.
+struct Batch {
+    /// The chunks' bytes, kept so reads and partial writes through this handle see them until the commit.
+    chunks: BTreeMap<u64, Arc<Vec<u8>>>,
+    bytes: u64,
+    /// The file size the commit publishes.
+    size: u64,
+    done: crossbeam::channel::Receiver<Result<NewChunk>>,
+}
+
+impl Batch {
+    /// Waits until every chunk is stored; the first failure wins.
+    fn wait(&self) -> Result<Vec<NewChunk>> {
+        let mut new = Vec::with_capacity(self.chunks.len());
+        let mut failed = None;
+        for _ in 0..self.chunks.len() {
+            match self.done.recv() {
+                Ok(Ok(c)) => new.push(c),
+                Ok(Err(e)) => failed = failed.or(Some(e)),
+                Err(_) => failed = failed.or(Some(Error::internal("a block store job vanished"))),
+            }
+        }
+        new.sort_by_key(|c| c.idx);
+        failed.map_or(Ok(new), Err)
+    }
 }
 
 impl std::fmt::Debug for FileHandle {
@@ -115,6 +149,7 @@ impl Engine {
                 committed_size: size,
                 dirty: BTreeMap::new(),
                 dirty_bytes: 0,
+                pending: std::collections::VecDeque::new(),
                 closed: false,
                 // A first read at offset 0 starts a sequential stream, as Linux readahead assumes.
                 last_read_end: Some(0),
@@ -193,13 +228,17 @@ impl FileHandle {
         }
         let out = &mut buf[..(end - offset) as usize];
         self.engine.assemble_into(&self.ctx, &c, offset, out)?;
-        for (idx, dirty) in st.dirty.range(offset / bs..=(end - 1) / bs) {
+        // Newer than the committed bytes: the batches being stored, then the dirty chunks.
+        let span = offset / bs..=(end - 1) / bs;
+        let pending = st.pending.iter().flat_map(|b| b.chunks.range(span.clone()).map(|(i, c)| (*i, c.as_slice())));
+        let dirty = st.dirty.range(span.clone()).map(|(i, c)| (*i, c.as_slice()));
+        for (idx, chunk) in pending.chain(dirty) {
             let cstart = idx * bs;
             let s = offset.max(cstart);
-            let e = end.min(cstart + dirty.len() as u64);
+            let e = end.min(cstart + chunk.len() as u64);
             if s < e {
                 out[(s - offset) as usize..(e - offset) as usize]
-                    .copy_from_slice(&dirty[(s - cstart) as usize..(e - cstart) as usize]);
+                    .copy_from_slice(&chunk[(s - cstart) as usize..(e - cstart) as usize]);
             }
         }
         Ok(out.len())
@@ -221,11 +260,15 @@ impl FileHandle {
             let s = offset.max(cstart);
             let e = end.min(cstart + bs);
             if !st.dirty.contains_key(&idx) {
-                if st.dirty_bytes + bs > self.buffer_size.max(bs) {
-                    self.flush_locked(&mut st)?;
+                if st.dirty_bytes + bs > self.batch_limit() {
+                    self.spill(&mut st)?;
                 }
                 let covers = s == cstart && (e == cstart + bs || e >= st.size);
-                let base = if covers || cstart >= st.committed_size {
+                let base = if covers {
+                    Vec::new()
+                } else if let Some(c) = st.pending.iter().rev().find_map(|b| b.chunks.get(&idx)) {
+                    c.as_ref().clone()
+                } else if cstart >= st.committed_size {
                     Vec::new()
                 } else {
                     self.engine.chunk_bytes(&self.ctx, &self.committed(idx..idx + 1)?, idx)?
@@ -259,31 +302,130 @@ impl FileHandle {
     }
 
     fn flush_locked(&self, st: &mut State) -> Result<()> {
-        if st.dirty.is_empty() && st.size == st.committed_size {
+        if st.dirty.is_empty() && st.pending.is_empty() && st.size == st.committed_size {
             return Ok(());
         }
         let span = tracing::debug_span!("flush", path = %self.path, dirty_bytes = st.dirty_bytes);
         let _g = span.enter();
-        let inline_max = self.engine.inner.opts.inline_threshold;
-        let new_size_hint = st.size;
-        let mut new = Vec::new();
-        let mut inline = None;
-        if new_size_hint <= inline_max {
-            let mut content = self.engine.chunk_bytes(&self.ctx, &self.committed(0..1)?, 0)?;
-            if let Some(buf) = st.dirty.get(&0) {
-                if content.len() < buf.len() {
-                    content.resize(buf.len(), 0);
-                }
-                content[..buf.len()].copy_from_slice(buf);
+        if st.pending.is_empty() && st.size <= self.engine.inner.opts.inline_threshold {
+            return self.flush_inline(st);
+        }
+        self.submit(st);
+        while !st.pending.is_empty() {
+            self.settle(st)?;
+        }
+        Ok(())
+    }
+
+    /// Dirty bytes that make a batch: a quarter of buffer_size (at least a block),
+    /// so up to three batches are stored while the writer fills the fourth.
+    fn batch_limit(&self) -> u64 {
+        let bs = self.engine.inner.opts.block_size;
+        (self.buffer_size / 4).max(bs)
+    }
+
+    /// Makes room in the write buffer: commits the oldest batches until another
+    /// fits, then starts storing the dirty chunks as a new batch.
+    fn spill(&self, st: &mut State) -> Result<()> {
+        if st.size <= self.engine.inner.opts.inline_threshold {
+            return self.flush_locked(st);
+        }
+        let room = self.buffer_size.saturating_sub(self.batch_limit());
+        while !st.pending.is_empty() && st.pending.iter().map(|b| b.bytes).sum::<u64>() + st.dirty_bytes > room {
+            self.settle(st)?;
+        }
+        self.submit(st);
+        Ok(())
+    }
+
+    /// Hands the dirty chunks to the background pool as one batch.
+    fn submit(&self, st: &mut State) {
+        let (tx, rx) = crossbeam::channel::unbounded();
+        let mut chunks = BTreeMap::new();
+        for (idx, buf) in std::mem::take(&mut st.dirty) {
+            let buf = Arc::new(buf);
+            let (engine, config, data, tx) = (self.engine.clone(), self.ctx.config, buf.clone(), tx.clone());
+            let job = move || {
+                let r = engine.put_block(&config, &data).map(|hash| NewChunk { idx, hash, len: data.len() as u64 });
+                let _ = tx.send(r);
+            };
+            if let Err(job) = self.engine.spawn_blocking_or_return(job) {
+                job();
             }
-            content.resize(new_size_hint as usize, 0);
-            inline = Some(content);
-        } else {
-            for (idx, buf) in &st.dirty {
-                let hash = self.engine.put_block(&self.ctx.config, buf)?;
-                new.push(NewChunk { idx: *idx, hash, len: buf.len() as u64 });
+            chunks.insert(idx, buf);
+        }
+        // A spill runs in the middle of a write, before `st.size` covers it: the
+        // chunks' own ends count too, or the commit would cut them short.
+        let bs = self.engine.inner.opts.block_size;
+        let size = chunks.iter().map(|(idx, c)| idx * bs + c.len() as u64).fold(st.size, u64::max);
+        st.pending.push_back(Batch { chunks, bytes: std::mem::take(&mut st.dirty_bytes), size, done: rx });
+    }
+
+    /// Waits for the oldest batch and commits it. If a block could not be
+    /// stored, nothing more is committed: every batch still in flight is
+    /// waited for and its chunks go back to the dirty buffer (unless rewritten
+    /// since), so a later flush retries them in order.
+    fn settle(&self, st: &mut State) -> Result<()> {
+        let Some(batch) = st.pending.pop_front() else { return Ok(()) };
+        let res = batch.wait().and_then(|new| self.commit(batch.size, &new));
+        match res {
+            Ok(()) => {
+                self.ctx.partition.counters.dirty_bytes.fetch_sub(batch.bytes, std::sync::atomic::Ordering::Relaxed);
+                st.committed_size = st.committed_size.max(batch.size);
+                Ok(())
+            }
+            Err(e) => {
+                let mut back: BTreeMap<u64, Arc<Vec<u8>>> = BTreeMap::new();
+                let mut released = 0;
+                for b in std::iter::once(batch).chain(std::mem::take(&mut st.pending)) {
+                    let _ = b.wait();
+                    released += b.bytes;
+                    back.extend(b.chunks);
+                }
+                for (idx, buf) in back {
+                    if let std::collections::btree_map::Entry::Vacant(v) = st.dirty.entry(idx) {
+                        released -= buf.len() as u64;
+                        st.dirty_bytes += buf.len() as u64;
+                        v.insert(Arc::try_unwrap(buf).unwrap_or_else(|b| b.as_ref().clone()));
+                    }
+                }
+                self.ctx.partition.counters.dirty_bytes.fetch_sub(released, std::sync::atomic::Ordering::Relaxed);
+                Err(e)
             }
         }
+    }
+
+    /// Publishes stored chunks and the new size in one metadata transaction.
+    fn commit(&self, size: u64, new: &[NewChunk]) -> Result<()> {
+        self.engine.inner.catalog.write(|tx| {
+            let cur = tree::get_opt(tx, &self.owner, self.ino)?
+                .ok_or_else(|| Error::not_found(format!("file {:?} was removed while open", self.path)))?;
+            let new_size = cur.size.max(size);
+            let delta = Delta { bytes: new_size as i64 - cur.size as i64, ..Default::default() };
+            let seq = bump(tx, &self.owner, delta, &self.path)?.seq;
+            let old_inline = if cur.inline { tree::inline_content(tx, &self.owner, self.ino)? } else { Vec::new() };
+            if !old_inline.is_empty() && !new.iter().any(|n| n.idx == 0) {
+                // The file grew out of the catalog: its bytes become chunk 0.
+                let hash = self.engine.put_block(&self.ctx.config, &old_inline)?;
+                data::replace_chunks(tx, &self.owner, self.ino, Some(&[]), &[NewChunk { idx: 0, hash, len: old_inline.len() as u64 }])?;
+            }
+            data::replace_chunks(tx, &self.owner, self.ino, Some(&[]), new)?;
+            tree::set_content(tx, &self.owner, self.ino, new_size, None, seq, now_ms())?;
+            changes::record(tx, &self.owner, seq, &self.vpath, ChangeKind::Write, None)?;
+            Ok(())
+        })
+    }
+
+    /// A file that fits the inline threshold: its whole content goes into the catalog.
+    fn flush_inline(&self, st: &mut State) -> Result<()> {
+        let mut content = self.engine.chunk_bytes(&self.ctx, &self.committed(0..1)?, 0)?;
+        if let Some(buf) = st.dirty.get(&0) {
+            if content.len() < buf.len() {
+                content.resize(buf.len(), 0);
+            }
+            content[..buf.len()].copy_from_slice(buf);
+        }
+        content.resize(st.size as usize, 0);
         let size = st.size;
         self.engine.inner.catalog.write(|tx| {
             let cur = tree::get_opt(tx, &self.owner, self.ino)?
@@ -291,22 +433,8 @@ impl FileHandle {
             let new_size = cur.size.max(size);
             let delta = Delta { bytes: new_size as i64 - cur.size as i64, ..Default::default() };
             let seq = bump(tx, &self.owner, delta, &self.path)?.seq;
-            match &inline {
-                Some(content) => {
-                    data::replace_chunks(tx, &self.owner, self.ino, None, &[])?;
-                    tree::set_content(tx, &self.owner, self.ino, new_size, Some(content), seq, now_ms())?;
-                }
-                None => {
-                    let old_inline = if cur.inline { tree::inline_content(tx, &self.owner, self.ino)? } else { Vec::new() };
-                    if !old_inline.is_empty() && !new.iter().any(|n| n.idx == 0) {
-                        // The file grew out of the catalog: its bytes become chunk 0.
-                        let hash = self.engine.put_block(&self.ctx.config, &old_inline)?;
-                        data::replace_chunks(tx, &self.owner, self.ino, Some(&[]), &[NewChunk { idx: 0, hash, len: old_inline.len() as u64 }])?;
-                    }
-                    data::replace_chunks(tx, &self.owner, self.ino, Some(&[]), &new)?;
-                    tree::set_content(tx, &self.owner, self.ino, new_size, None, seq, now_ms())?;
-                }
-            }
+            data::replace_chunks(tx, &self.owner, self.ino, None, &[])?;
+            tree::set_content(tx, &self.owner, self.ino, new_size, Some(&content), seq, now_ms())?;
             changes::record(tx, &self.owner, seq, &self.vpath, ChangeKind::Write, None)?;
             Ok(())
         })?;
@@ -337,9 +465,11 @@ impl FileHandle {
         })
     }
 
-    /// Bytes held in the write buffer (bounded by buffer_size plus one block).
+    /// Bytes held in the write buffer, including the batch being stored
+    /// (bounded by buffer_size plus one block).
     pub fn dirty_bytes(&self) -> u64 {
-        self.state.lock().dirty_bytes
+        let st = self.state.lock();
+        st.dirty_bytes + st.pending.iter().map(|b| b.bytes).sum::<u64>()
     }
 }
 

@@ -64,6 +64,28 @@ impl BlockStore for LocalStore {
         Ok(())
     }
 
+    fn put_file(&self, hash: &str, src: &Path) -> Result<()> {
+        let dest = self.path_of(hash)?;
+        if dest.exists() {
+            return self.put(hash, &[]);
+        }
+        let dir = dest.parent().expect("block path has a parent");
+        if !dir.exists() {
+            fs::create_dir_all(dir)?;
+        }
+        // The writeback journal fsynced `src` already: moving it is the whole upload.
+        match fs::rename(src, &dest) {
+            Ok(()) => {
+                if self.fsync {
+                    fs::File::open(dir)?.sync_all()?;
+                }
+                Ok(())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => self.put(hash, &fs::read(src)?),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     fn get(&self, hash: &str) -> Result<Vec<u8>> {
         let p = self.path_of(hash)?;
         let data = fs::read(&p).map_err(|e| match e.kind() {

@@ -51,4 +51,10 @@ pub trait BlockStore: Send + Sync {
     fn size(&self, _hash: &str) -> Result<Option<u64>> {
         Ok(None)
     }
+    /// Stores the block held in file `src` (whose bytes are known to hash to
+    /// `hash`). A store on the same filesystem may move the file instead of
+    /// copying it; either way the caller must not use `src` afterwards.
+    fn put_file(&self, hash: &str, src: &std::path::Path) -> Result<()> {
+        self.put(hash, &std::fs::read(src)?)
+    }
 }
