@@ -199,7 +199,7 @@ pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<MountSession> {
 /// Loads a session by id.
 pub(crate) fn get(tx: &Connection, id: &str) -> Result<MountSession> {
     let sql = format!("SELECT {COLUMNS} FROM mounts WHERE id = ?1");
-    tx.query_row(&sql, [id], from_row)
+    tx.prepare_cached(&sql)?.query_row([id], from_row)
         .optional()?
         .ok_or_else(|| Error::not_found(format!("mount session {id:?} not found")))
 }
@@ -243,12 +243,12 @@ pub(crate) fn transition(
         Some((code, msg)) => (Some(code.to_string()), Some(msg.to_string())),
         None => (m.last_error_code.clone(), m.last_error_message.clone()),
     };
-    let n = tx.execute(
+    let n = tx.prepare_cached(
         "UPDATE mounts SET state = ?2, updated_at = ?3, last_error_code = ?4, last_error_message = ?5,
                 owner_pid = ?6, owner_start = ?7
          WHERE id = ?1 AND state = ?8",
-        params![id, next.as_str(), now, code, msg, pid, start, m.state.as_str()],
-    )?;
+    )?
+    .execute(params![id, next.as_str(), now, code, msg, pid, start, m.state.as_str()])?;
     if n != 1 {
         return Err(Error::invalid_state(format!("mount session {id} changed state concurrently")));
     }
@@ -355,24 +355,24 @@ pub(crate) fn insert(
         created_at: now,
         updated_at: now,
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO mounts (id, volume_id, sandbox_id, mount_point, subpath, read_only, config, state,
                              bootstrap, owner_pid, owner_start, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'requested', ?8, ?9, ?10, ?11, ?11)",
-        params![
-            m.id,
-            m.volume_id,
-            m.sandbox_id,
-            m.mount_point,
-            m.subpath,
-            m.read_only,
-            serde_json::to_string(&m.config)?,
-            bootstrap,
-            pid,
-            start,
-            now
-        ],
-    )?;
+    )?
+    .execute(params![
+        m.id,
+        m.volume_id,
+        m.sandbox_id,
+        m.mount_point,
+        m.subpath,
+        m.read_only,
+        serde_json::to_string(&m.config)?,
+        bootstrap,
+        pid,
+        start,
+        now
+    ])?;
     Ok(m)
 }
 

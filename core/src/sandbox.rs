@@ -230,10 +230,10 @@ pub(crate) fn state_and_scratch(tx: &Connection, id: &str) -> Result<(String, St
 }
 
 fn set_state(tx: &Connection, id: &str, state: SandboxState) -> Result<SandboxInfo> {
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE sandboxes SET state = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id, state.as_str(), now_ms()],
-    )?;
+    )?
+    .execute(params![id, state.as_str(), now_ms()])?;
     Ok(get_row(tx, id)?.0)
 }
 
@@ -304,11 +304,11 @@ impl Engine {
             let now = now_ms();
             let scratch = volume::insert(tx, &CreateVolume::default(), VolumeKind::Scratch)?;
             let id = new_id("sb");
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO sandboxes (id, template, grp, state, labels, root, scratch_id, created_at, updated_at)
                  VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?6, ?7, ?7)",
-                params![id, template, opts.group, serde_json::to_string(&opts.labels)?, opts.root, scratch.id, now],
-            )?;
+            )?
+            .execute(params![id, template, opts.group, serde_json::to_string(&opts.labels)?, opts.root, scratch.id, now])?;
             let info = get_row(tx, &id)?.0;
             let mut sessions = Vec::new();
             for c in &checked {
@@ -459,7 +459,7 @@ impl Engine {
         } else {
             tree::mkdir_all(tx, &vol.id, tree::ROOT_INO, &comps, "", now_ms(), &shown)?
         };
-        tx.execute("UPDATE mounts SET root_ino = ?2 WHERE id = ?1", params![m.id, root])?;
+        tx.prepare_cached("UPDATE mounts SET root_ino = ?2 WHERE id = ?1")?.execute(params![m.id, root])?;
         crate::fs::route::create_mount_point(tx, &self.inner.routes, &m.sandbox_id, &m.mount_point, &m.id)?;
         Ok(())
     }

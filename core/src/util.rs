@@ -50,8 +50,18 @@ pub fn check_name(what: &str, name: &str) -> Result<()> {
 
 /// This process's identity: pid and start time (so a reused pid is not mistaken for us).
 pub fn process_identity() -> (i64, i64) {
+    // Read from /proc once per process (a forked child has another pid and reads its own).
+    static CACHED: std::sync::Mutex<Option<(i64, i64)>> = std::sync::Mutex::new(None);
     let pid = std::process::id() as i64;
-    (pid, process_start(pid).unwrap_or(0))
+    let mut c = CACHED.lock().unwrap_or_else(|e| e.into_inner());
+    match *c {
+        Some((p, start)) if p == pid => (pid, start),
+        _ => {
+            let id = (pid, process_start(pid).unwrap_or(0));
+            *c = Some(id);
+            id
+        }
+    }
 }
 
 fn process_start(pid: i64) -> Option<i64> {

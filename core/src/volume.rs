@@ -168,7 +168,7 @@ pub(crate) fn insert(tx: &Connection, req: &CreateVolume, kind: VolumeKind) -> R
     let config = req.config.apply(VolumeConfig::default())?;
     if let Some(name) = &req.name {
         let taken: bool =
-            tx.query_row("SELECT EXISTS(SELECT 1 FROM volumes WHERE name = ?1)", [name], |r| r.get(0))?;
+            tx.prepare_cached("SELECT EXISTS(SELECT 1 FROM volumes WHERE name = ?1)")?.query_row([name], |r| r.get(0))?;
         if taken {
             return Err(Error::already_exists(format!("volume name {name:?} is already taken")));
         }
@@ -186,20 +186,20 @@ pub(crate) fn insert(tx: &Connection, req: &CreateVolume, kind: VolumeKind) -> R
         created_at: now,
         updated_at: now,
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO volumes (id, name, kind, access_mode, size_limit, config, labels, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-        params![
-            v.id,
-            v.name,
-            kind.as_str(),
-            v.access_mode.as_str(),
-            v.size_limit.map(|s| s as i64),
-            serde_json::to_string(&v.config)?,
-            serde_json::to_string(&v.labels)?,
-            now
-        ],
-    )?;
+    )?
+    .execute(params![
+        v.id,
+        v.name,
+        kind.as_str(),
+        v.access_mode.as_str(),
+        v.size_limit.map(|s| s as i64),
+        serde_json::to_string(&v.config)?,
+        serde_json::to_string(&v.labels)?,
+        now
+    ])?;
     tree::create_root(tx, &v.id, now)?;
     Ok(v)
 }
@@ -207,7 +207,7 @@ pub(crate) fn insert(tx: &Connection, req: &CreateVolume, kind: VolumeKind) -> R
 /// Resolves a ref (id or exact name) to a user volume.
 pub(crate) fn resolve(tx: &Connection, r: &str) -> Result<Volume> {
     let sql = format!("SELECT {COLUMNS} FROM volumes WHERE (id = ?1 OR name = ?1) AND kind = 'user'");
-    tx.query_row(&sql, [r], from_row)
+    tx.prepare_cached(&sql)?.query_row([r], from_row)
         .optional()?
         .map(|(v, _)| v)
         .ok_or_else(|| Error::not_found(format!("volume {r:?} not found")))
@@ -216,7 +216,7 @@ pub(crate) fn resolve(tx: &Connection, r: &str) -> Result<Volume> {
 /// Loads any volume (user or scratch) by id.
 pub(crate) fn get_by_id(tx: &Connection, id: &str) -> Result<Volume> {
     let sql = format!("SELECT {COLUMNS} FROM volumes WHERE id = ?1");
-    tx.query_row(&sql, [id], from_row)
+    tx.prepare_cached(&sql)?.query_row([id], from_row)
         .optional()?
         .map(|(v, _)| v)
         .ok_or_else(|| Error::not_found(format!("volume {id:?} not found")))
@@ -268,16 +268,16 @@ pub(crate) fn update(tx: &Connection, r: &str, upd: &UpdateVolume) -> Result<Vol
     }
     v.config = upd.config.apply(v.config)?;
     v.updated_at = now_ms();
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE volumes SET labels = ?2, size_limit = ?3, config = ?4, updated_at = ?5 WHERE id = ?1",
-        params![
-            v.id,
-            serde_json::to_string(&v.labels)?,
-            v.size_limit.map(|s| s as i64),
-            serde_json::to_string(&v.config)?,
-            v.updated_at
-        ],
-    )?;
+    )?
+    .execute(params![
+        v.id,
+        serde_json::to_string(&v.labels)?,
+        v.size_limit.map(|s| s as i64),
+        serde_json::to_string(&v.config)?,
+        v.updated_at
+    ])?;
     Ok(v)
 }
 
@@ -290,10 +290,10 @@ pub(crate) fn remove(tx: &Connection, id: &str) -> Result<()> {
     for s in &snaps {
         tree::drop_tree(tx, s)?;
     }
-    tx.execute("DELETE FROM snapshots WHERE volume_id = ?1", [id])?;
+    tx.prepare_cached("DELETE FROM snapshots WHERE volume_id = ?1")?.execute([id])?;
     tree::drop_tree(tx, id)?;
-    tx.execute("DELETE FROM changes WHERE volume_id = ?1", [id])?;
-    tx.execute("DELETE FROM volumes WHERE id = ?1", [id])?;
+    tx.prepare_cached("DELETE FROM changes WHERE volume_id = ?1")?.execute([id])?;
+    tx.prepare_cached("DELETE FROM volumes WHERE id = ?1")?.execute([id])?;
     Ok(())
 }
 

@@ -7,10 +7,10 @@ use rusqlite::{Connection, OptionalExtension};
 /// chunk maps are only meaningful with the block size they were cut with.
 pub(crate) fn check_block_size(tx: &Connection, block_size: u64) -> Result<()> {
     let stored: Option<String> =
-        tx.query_row("SELECT value FROM meta WHERE key = 'block_size'", [], |r| r.get(0)).optional()?;
+        tx.prepare_cached("SELECT value FROM meta WHERE key = 'block_size'")?.query_row([], |r| r.get(0)).optional()?;
     match stored {
         None => {
-            tx.execute("INSERT INTO meta (key, value) VALUES ('block_size', ?1)", [block_size.to_string()])?;
+            tx.prepare_cached("INSERT INTO meta (key, value) VALUES ('block_size', ?1)")?.execute([block_size.to_string()])?;
             Ok(())
         }
         Some(s) if s == block_size.to_string() => Ok(()),

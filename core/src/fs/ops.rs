@@ -385,11 +385,11 @@ impl Engine {
                     (true, false) => return Err(Error::not_a_directory(format!("rename destination {ds:?} is not a directory"))),
                     (false, true) => return Err(Error::is_a_directory(format!("rename destination {ds:?} is a directory"))),
                     (true, true) => {
-                        let has: bool = tx.query_row(
+                        let has: bool = tx.prepare_cached(
                             "SELECT EXISTS(SELECT 1 FROM dentries WHERE owner = ?1 AND parent = ?2)",
-                            params![rd.owner, victim],
-                            |row| row.get(0),
-                        )?;
+                        )?
+                        .query_row(params![rd.owner, victim],
+                        |row| row.get(0))?;
                         if has {
                             return Err(Error::directory_not_empty(format!("rename destination {ds:?} is not empty")));
                         }
@@ -404,15 +404,15 @@ impl Engine {
                     }
                 }
                 tree::delete_inode(tx, &rd.owner, victim)?;
-                tx.execute("DELETE FROM dentries WHERE owner = ?1 AND parent = ?2 AND name = ?3", params![rd.owner, to.parent, to.name])?;
+                tx.prepare_cached("DELETE FROM dentries WHERE owner = ?1 AND parent = ?2 AND name = ?3")?.execute(params![rd.owner, to.parent, to.name])?;
             }
             let seq = bump(tx, &rs.owner, freed, &ds)?.seq;
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE dentries SET parent = ?4, name = ?5 WHERE owner = ?1 AND parent = ?2 AND name = ?3",
-                params![rs.owner, from.parent, from.name, to.parent, to.name],
-            )?;
+            )?
+            .execute(params![rs.owner, from.parent, from.name, to.parent, to.name])?;
             let now = now_ms();
-            tx.execute("UPDATE inodes SET ctime = ?3, version = ?4 WHERE owner = ?1 AND ino = ?2", params![rs.owner, src_ino, now, seq as i64])?;
+            tx.prepare_cached("UPDATE inodes SET ctime = ?3, version = ?4 WHERE owner = ?1 AND ino = ?2")?.execute(params![rs.owner, src_ino, now, seq as i64])?;
             tree::touch_dir(tx, &rs.owner, from.parent, now)?;
             tree::touch_dir(tx, &rs.owner, to.parent, now)?;
             changes::record(tx, &rs.owner, seq, &rs.volume_path(&rs.rel), ChangeKind::Rename, Some(&rd.volume_path(&rd.rel)))?;
@@ -461,10 +461,10 @@ impl Engine {
             r.check_writable()?;
             let i = existing(tx, &r, true)?;
             let seq = next_seq(tx, &r.owner)?;
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE inodes SET atime = ?3, mtime = ?4, ctime = ?5, version = ?6 WHERE owner = ?1 AND ino = ?2",
-                params![r.owner, i.ino, atime.unwrap_or(i.atime), mtime.unwrap_or(i.mtime), now_ms(), seq as i64],
-            )?;
+            )?
+            .execute(params![r.owner, i.ino, atime.unwrap_or(i.atime), mtime.unwrap_or(i.mtime), now_ms(), seq as i64])?;
             changes::record(tx, &r.owner, seq, &r.volume_path(&r.rel), ChangeKind::Setattr, None)?;
             Ok(info(r.shown(), &tree::get(tx, &r.owner, i.ino)?))
         })
@@ -585,6 +585,6 @@ fn is_descendant(tx: &Connection, owner: &str, mut dir: i64, ancestor: i64) -> R
         if dir == tree::ROOT_INO {
             return Ok(false);
         }
-        dir = tx.query_row("SELECT parent FROM dentries WHERE owner = ?1 AND ino = ?2", params![owner, dir], |r| r.get(0))?;
+        dir = tx.prepare_cached("SELECT parent FROM dentries WHERE owner = ?1 AND ino = ?2")?.query_row(params![owner, dir], |r| r.get(0))?;
     }
 }

@@ -77,42 +77,42 @@ fn inode_from_row(r: &Row<'_>) -> rusqlite::Result<Inode> {
 
 /// Creates the root directory of a new tree.
 pub(crate) fn create_root(tx: &Connection, owner: &str, now: i64) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO inodes (owner, ino, kind, mode, version, atime, mtime, ctime)
          VALUES (?1, ?2, 'dir', 493, 0, ?3, ?3, ?3)",
-        params![owner, ROOT_INO, now],
-    )?;
+    )?
+    .execute(params![owner, ROOT_INO, now])?;
     Ok(())
 }
 
 /// Deletes every row of a tree and releases its block references (files are left to gc).
 pub(crate) fn drop_tree(tx: &Connection, owner: &str) -> Result<()> {
     crate::store::refs::release_owner(tx, owner)?;
-    tx.execute("DELETE FROM chunks WHERE owner = ?1", [owner])?;
-    tx.execute("DELETE FROM inline_data WHERE owner = ?1", [owner])?;
-    tx.execute("DELETE FROM dentries WHERE owner = ?1", [owner])?;
-    tx.execute("DELETE FROM inodes WHERE owner = ?1", [owner])?;
+    tx.prepare_cached("DELETE FROM chunks WHERE owner = ?1")?.execute([owner])?;
+    tx.prepare_cached("DELETE FROM inline_data WHERE owner = ?1")?.execute([owner])?;
+    tx.prepare_cached("DELETE FROM dentries WHERE owner = ?1")?.execute([owner])?;
+    tx.prepare_cached("DELETE FROM inodes WHERE owner = ?1")?.execute([owner])?;
     Ok(())
 }
 
 /// Copies every row of tree `from` into tree `to` (which must be empty) and takes block references.
 pub(crate) fn copy_tree(tx: &Connection, from: &str, to: &str) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         &format!("INSERT INTO inodes (owner, {INODE_COLUMNS}) SELECT ?2, {INODE_COLUMNS} FROM inodes WHERE owner = ?1"),
-        params![from, to],
-    )?;
-    tx.execute(
+    )?
+    .execute(params![from, to])?;
+    tx.prepare_cached(
         "INSERT INTO dentries (owner, parent, name, ino) SELECT ?2, parent, name, ino FROM dentries WHERE owner = ?1",
-        params![from, to],
-    )?;
-    tx.execute(
+    )?
+    .execute(params![from, to])?;
+    tx.prepare_cached(
         "INSERT INTO chunks (owner, ino, idx, hash, len) SELECT ?2, ino, idx, hash, len FROM chunks WHERE owner = ?1",
-        params![from, to],
-    )?;
-    tx.execute(
+    )?
+    .execute(params![from, to])?;
+    tx.prepare_cached(
         "INSERT INTO inline_data (owner, ino, data) SELECT ?2, ino, data FROM inline_data WHERE owner = ?1",
-        params![from, to],
-    )?;
+    )?
+    .execute(params![from, to])?;
     crate::store::refs::acquire_owner(tx, to)?;
     Ok(())
 }

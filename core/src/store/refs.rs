@@ -31,23 +31,23 @@ pub(crate) fn release(tx: &Connection, hash: &str) -> Result<()> {
 
 /// Takes one reference per chunk row of tree `owner` (after its rows were copied in).
 pub(crate) fn acquire_owner(tx: &Connection, owner: &str) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE blocks SET refcount = blocks.refcount + c.n, zero_since = NULL
          FROM (SELECT hash, count(*) AS n FROM chunks WHERE owner = ?1 GROUP BY hash) AS c
          WHERE blocks.hash = c.hash",
-        [owner],
-    )?;
+    )?
+    .execute([owner])?;
     Ok(())
 }
 
 /// Drops one reference per chunk row of tree `owner` (before its rows are deleted).
 pub(crate) fn release_owner(tx: &Connection, owner: &str) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE blocks SET refcount = blocks.refcount - c.n,
                 zero_since = CASE WHEN blocks.refcount = c.n THEN ?2 ELSE blocks.zero_since END
          FROM (SELECT hash, count(*) AS n FROM chunks WHERE owner = ?1 GROUP BY hash) AS c
          WHERE blocks.hash = c.hash",
-        params![owner, now_ms()],
-    )?;
+    )?
+    .execute(params![owner, now_ms()])?;
     Ok(())
 }
