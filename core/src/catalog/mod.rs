@@ -87,6 +87,10 @@ impl Catalog {
         // The background checkpointer does this work; the limit is only a backstop
         // for a checkpointer that cannot keep up.
         conn.pragma_update(None, "wal_autocheckpoint", 50_000i64)?;
+        // Plans never depend on bound values: without this, SQLite re-plans a cached
+        // statement on every execution once a parameter can sway its plan (any
+        // ORDER BY with a bound WHERE term here), ~10-20 µs each time.
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         conn.set_prepared_statement_cache_capacity(128);
         schema::migrate(&mut conn)?;
         let checkpointer = Arc::new(Checkpointer { dirty: Mutex::new(0), wake: Condvar::new() });
@@ -182,5 +186,28 @@ impl Drop for Catalog {
         {
             let _ = h.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cached_statements_keep_their_plans_across_bindings() {
+        let d = tempfile::tempdir().unwrap();
+        let c = Catalog::open(&d.path().join("catalog.db"), Durability::Process, DEFAULT_BUSY_TIMEOUT).unwrap();
+        c.read(|tx| {
+            assert!(tx.db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG)?);
+            // An ORDER BY with a bound term: executing it with new values must not re-prepare it.
+            let sql = "SELECT idx FROM chunks WHERE owner = ?1 AND ino = ?2 AND idx > ?3 ORDER BY idx";
+            for i in 0..3i64 {
+                tx.prepare_cached(sql)?.query([&"v" as &dyn rusqlite::ToSql, &1i64, &i])?.next()?;
+            }
+            let reprepared: i64 = tx.prepare_cached(sql).map(|s| s.get_status(rusqlite::StatementStatus::RePrepare) as i64)?;
+            assert_eq!(reprepared, 0);
+            Ok(())
+        })
+        .unwrap();
     }
 }

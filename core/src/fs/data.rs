@@ -39,9 +39,9 @@ pub(crate) fn load(tx: &Connection, owner: &str, inode: &Inode, span: Option<std
     if lo >= hi {
         return Ok(c);
     }
-    // No ORDER BY: with a range on bound parameters, SQLite re-prepares an
-    // ordered statement on every execution (~20 µs); the map orders the rows.
-    let mut stmt = tx.prepare_cached("SELECT idx, hash, len FROM chunks WHERE owner = ?1 AND ino = ?2 AND idx >= ?3 AND idx < ?4")?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT idx, hash, len FROM chunks WHERE owner = ?1 AND ino = ?2 AND idx >= ?3 AND idx < ?4 ORDER BY idx",
+    )?;
     let mut rows = stmt.query(params![owner, inode.ino, lo, hi])?;
     while let Some(r) = rows.next()? {
         c.chunks.insert(r.get::<_, i64>(0)? as u64, (r.get(1)?, r.get::<_, i64>(2)? as u64));
@@ -168,12 +168,11 @@ pub(crate) fn following(tx: &Connection, owner: &str, ino: i64, after: u64, n: u
     if n == 0 {
         return Ok(Vec::new());
     }
-    // No ORDER BY (see `load`): sorted here instead.
-    let mut stmt = tx.prepare_cached("SELECT idx, hash FROM chunks WHERE owner = ?1 AND ino = ?2 AND idx > ?3 AND idx <= ?4")?;
-    let rows = stmt.query_map(params![owner, ino, after as i64, (after + n) as i64], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?)))?;
-    let mut v: Vec<(i64, String)> = rows.collect::<rusqlite::Result<_>>()?;
-    v.sort_unstable_by_key(|(idx, _)| *idx);
-    Ok(v.into_iter().map(|(_, h)| h).collect())
+    let mut stmt = tx.prepare_cached(
+        "SELECT hash FROM chunks WHERE owner = ?1 AND ino = ?2 AND idx > ?3 AND idx <= ?4 ORDER BY idx",
+    )?;
+    let rows = stmt.query_map(params![owner, ino, after as i64, (after + n) as i64], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// A new chunk, its block already in the store.
@@ -243,4 +242,3 @@ mod tests {
         assert_eq!(chunk_span(8, 9, 4), 2..5);
     }
 }
-
