@@ -300,6 +300,9 @@ impl Engine {
                 )));
             }
         }
+        // With nothing but catalog work to do and a caller that waits anyway, the
+        // mounts attach in the claim's own transaction: no thread hop, one commit.
+        let inline = opts.wait_for_mounts && self.inner.opts.mount_hook.is_none();
         let (info, sessions) = self.inner.catalog.write(|tx| {
             let now = now_ms();
             let scratch = volume::insert(tx, &CreateVolume::default(), VolumeKind::Scratch)?;
@@ -323,8 +326,19 @@ impl Engine {
                 };
                 sessions.push(m);
             }
+            if inline {
+                for m in sessions.iter_mut().filter(|m| m.state == MountState::Requested) {
+                    *m = match self.attach_in_tx(tx, &m.id)? {
+                        Ok(mounted) => mounted,
+                        Err(_) => mount::get(tx, &m.id)?,
+                    };
+                }
+            }
             Ok((info, sessions))
         })?;
+        if inline {
+            return Ok(Sandbox { engine: self.clone(), info, bootstrap_mounts: sessions });
+        }
         let (done_tx, done_rx) = crossbeam::channel::unbounded();
         let requested: Vec<String> =
             sessions.iter().filter(|m| m.state == MountState::Requested).map(|m| m.id.clone()).collect();
