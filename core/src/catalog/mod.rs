@@ -53,10 +53,17 @@ struct Checkpointer {
     /// Commits since the last checkpoint; `u64::MAX` asks the thread to stop.
     dirty: Mutex<u64>,
     wake: Condvar,
+    /// Checkpoints run so far.
+    runs: std::sync::atomic::AtomicU64,
 }
 
 /// How often the checkpointer looks for work while there were writes.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Commits that wake the checkpointer early. Every page a reader looks up is
+/// first searched in the WAL's index, which grows with the WAL: keeping the
+/// WAL short (it restarts after a complete checkpoint) keeps reads cheap.
+const CHECKPOINT_AFTER_COMMITS: u64 = 256;
 
 /// How long a writer waits for another process's transaction before `timeout`, by default.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -93,7 +100,7 @@ impl Catalog {
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         conn.set_prepared_statement_cache_capacity(128);
         schema::migrate(&mut conn)?;
-        let checkpointer = Arc::new(Checkpointer { dirty: Mutex::new(0), wake: Condvar::new() });
+        let checkpointer = Arc::new(Checkpointer { dirty: Mutex::new(0), wake: Condvar::new(), runs: Default::default() });
         let cp_conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         cp_conn.busy_timeout(busy_timeout)?;
         let cp = checkpointer.clone();
@@ -149,14 +156,22 @@ impl Checkpointer {
         // Saturating: u64::MAX is the stop request and must stay as it is.
         let mut d = self.dirty.lock();
         *d = d.saturating_add(1);
+        if *d == 1 || *d == CHECKPOINT_AFTER_COMMITS {
+            self.wake.notify_all();
+        }
     }
 
+    /// Sleeps until there were commits, lets more gather for up to
+    /// `CHECKPOINT_EVERY` (or `CHECKPOINT_AFTER_COMMITS` of them), checkpoints, repeats.
     fn run(&self, conn: Connection) {
         loop {
             {
                 let mut d = self.dirty.lock();
                 while *d == 0 {
                     self.wake.wait(&mut d);
+                }
+                if *d < CHECKPOINT_AFTER_COMMITS {
+                    self.wake.wait_for(&mut d, CHECKPOINT_EVERY);
                 }
                 if *d == u64::MAX {
                     return;
@@ -167,11 +182,7 @@ impl Checkpointer {
             if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
                 tracing::debug!(error = %e, "checkpoint skipped");
             }
-            let mut d = self.dirty.lock();
-            if *d == u64::MAX {
-                return;
-            }
-            self.wake.wait_for(&mut d, CHECKPOINT_EVERY);
+            self.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
     }
 }
@@ -192,6 +203,37 @@ impl Drop for Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn wait_for_runs(c: &Catalog, n: u64) -> bool {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while c.checkpointer.runs.load(std::sync::atomic::Ordering::Relaxed) < n {
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        true
+    }
+
+    #[test]
+    fn the_background_checkpointer_follows_commits_from_the_first_on() {
+        let d = tempfile::tempdir().unwrap();
+        let c = Catalog::open(&d.path().join("catalog.db"), Durability::Process, DEFAULT_BUSY_TIMEOUT).unwrap();
+        let put = |k: &str| {
+            c.write(|tx| {
+                tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, 'x')", [k])?;
+                Ok(())
+            })
+            .unwrap()
+        };
+        put("a");
+        assert!(wait_for_runs(&c, 1), "no checkpoint after the first commit");
+        // After an idle spell, the next commits are checkpointed too.
+        std::thread::sleep(CHECKPOINT_EVERY * 2);
+        let before = c.checkpointer.runs.load(std::sync::atomic::Ordering::Relaxed);
+        put("b");
+        assert!(wait_for_runs(&c, before + 1), "no checkpoint after an idle spell");
+    }
 
     #[test]
     fn cached_statements_keep_their_plans_across_bindings() {
