@@ -58,7 +58,14 @@ pub(crate) struct Inode {
     pub ctime: i64,
 }
 
-const INODE_COLUMNS: &str = "ino, kind, size, mode, version, inline, target, atime, mtime, ctime";
+macro_rules! inode_columns {
+    ($p:literal) => {
+        concat!($p, "ino, ", $p, "kind, ", $p, "size, ", $p, "mode, ", $p, "version, ", $p, "inline, ", $p, "target, ", $p, "atime, ", $p, "mtime, ", $p, "ctime")
+    };
+}
+
+const INODE_COLUMNS: &str = inode_columns!("");
+const GET_INODE: &str = concat!("SELECT ", inode_columns!(""), " FROM inodes WHERE owner = ?1 AND ino = ?2");
 
 fn inode_from_row(r: &Row<'_>) -> rusqlite::Result<Inode> {
     Ok(Inode {
@@ -119,7 +126,7 @@ pub(crate) fn copy_tree(tx: &Connection, from: &str, to: &str) -> Result<()> {
 
 /// Loads an inode.
 pub(crate) fn get(tx: &Connection, owner: &str, ino: i64) -> Result<Inode> {
-    let mut stmt = tx.prepare_cached(&format!("SELECT {INODE_COLUMNS} FROM inodes WHERE owner = ?1 AND ino = ?2"))?;
+    let mut stmt = tx.prepare_cached(GET_INODE)?;
     stmt.query_row(params![owner, ino], inode_from_row)
         .optional()?
         .ok_or_else(|| Error::corrupt(format!("inode {ino} of {owner} is referenced but missing")))
@@ -159,14 +166,19 @@ pub(crate) fn delete_inode(tx: &Connection, owner: &str, ino: i64) -> Result<()>
 
 /// Loads an inode that may have been removed.
 pub(crate) fn get_opt(tx: &Connection, owner: &str, ino: i64) -> Result<Option<Inode>> {
-    let mut stmt = tx.prepare_cached(&format!("SELECT {INODE_COLUMNS} FROM inodes WHERE owner = ?1 AND ino = ?2"))?;
+    let mut stmt = tx.prepare_cached(GET_INODE)?;
     Ok(stmt.query_row(params![owner, ino], inode_from_row).optional()?)
 }
 
-/// Looks up one name in a directory.
-pub(crate) fn lookup(tx: &Connection, owner: &str, parent: i64, name: &str) -> Result<Option<i64>> {
-    let mut stmt = tx.prepare_cached("SELECT ino FROM dentries WHERE owner = ?1 AND parent = ?2 AND name = ?3")?;
-    Ok(stmt.query_row(params![owner, parent, name], |r| r.get(0)).optional()?)
+/// Looks up one name in a directory and loads its inode, in one statement.
+fn lookup_inode(tx: &Connection, owner: &str, parent: i64, name: &str) -> Result<Option<Inode>> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        inode_columns!("i."),
+        " FROM dentries d JOIN inodes i ON i.owner = d.owner AND i.ino = d.ino",
+        " WHERE d.owner = ?1 AND d.parent = ?2 AND d.name = ?3"
+    );
+    Ok(tx.prepare_cached(SQL)?.query_row(params![owner, parent, name], inode_from_row).optional()?)
 }
 
 /// Inserts a new inode and its directory entry.
@@ -271,9 +283,7 @@ pub(crate) fn resolve(
             continue;
         }
         let last = pending.is_empty();
-        // Two point queries: the equivalent join is re-planned by SQLite on every
-        // bind (its constant propagation depends on the bound owner), costing 3x.
-        let Some(inode) = lookup(tx, owner, dir, &name)?.map(|i| get(tx, owner, i)).transpose()? else {
+        let Some(inode) = lookup_inode(tx, owner, dir, &name)? else {
             if last {
                 return Ok(Resolved { parent: dir, name, ino: None, inode: None });
             }
