@@ -216,9 +216,11 @@ pub(crate) fn create_inode(
     Ok(ino)
 }
 
-/// Updates a directory's mtime/ctime after its entries changed.
+/// Updates a directory's mtime/ctime after its entries changed. A directory
+/// already stamped with this millisecond is left alone: rewriting the same
+/// values would still cost the commit a page.
 pub(crate) fn touch_dir(tx: &Connection, owner: &str, dir: i64, now: i64) -> Result<()> {
-    tx.prepare_cached("UPDATE inodes SET mtime = ?3, ctime = ?3 WHERE owner = ?1 AND ino = ?2")?
+    tx.prepare_cached("UPDATE inodes SET mtime = ?3, ctime = ?3 WHERE owner = ?1 AND ino = ?2 AND (mtime != ?3 OR ctime != ?3)")?
         .execute(params![owner, dir, now])?;
     Ok(())
 }
