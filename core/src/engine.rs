@@ -157,7 +157,7 @@ impl Engine {
             .enable_time()
             .build()
             .map_err(|e| Error::io(format!("cannot start the background runtime: {e}")).with_source(e))?;
-        let staging = Staging::new(dir.join("staging"), store.clone());
+        let staging = Staging::new(dir.join("staging"), store.clone(), opts.block_size);
         // Blocks acknowledged before a crash reach the store before anything else runs.
         let recovered = staging.recover()?;
         if recovered > 0 {
@@ -199,7 +199,9 @@ impl Engine {
         if self.inner.closed.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
-        if !self.flush_uploads(std::time::Duration::from_secs(60)) {
+        if self.flush_uploads(std::time::Duration::from_secs(60)) {
+            self.inner.staging.release_slots();
+        } else {
             tracing::warn!("closing with staged blocks not yet uploaded; the next open uploads them");
         }
         if let Some(rt) = self.inner.runtime.lock().take() {

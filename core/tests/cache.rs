@@ -333,8 +333,11 @@ fn writeback_crash_test() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let staged = std::fs::read_dir(d.path().join("staging")).unwrap().count();
-    assert!(staged > 0, "the kill should leave staged blocks behind");
+    let staged: Vec<String> =
+        std::fs::read_dir(d.path().join("staging")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(!staged.is_empty(), "the kill should leave staged blocks behind");
+    // Partial blocks are staged in the child's slots, whole ones as files.
+    assert!(staged.iter().any(|n| n.starts_with("slots-")), "{staged:?}");
     // Reopen with a plain local store: staged blocks are uploaded first.
     let e = small_blocks(d.path());
     assert_eq!(std::fs::read_dir(d.path().join("staging")).unwrap().count(), 0);
@@ -473,4 +476,28 @@ fn failed_block_stores_keep_the_writes_for_a_retry_and_publish_nothing() {
     assert_eq!(e.read_file(at, "/f").unwrap(), new);
     assert_eq!(e.get_volume("p").unwrap().used_bytes, new.len() as u64);
     assert!(e.fsck().unwrap().is_clean());
+}
+
+#[test]
+fn small_writeback_blocks_use_slots_that_another_engine_leaves_alone() {
+    let d = tempfile::tempdir().unwrap();
+    let local: Arc<dyn BlockStore> = Arc::new(LocalStore::open(&d.path().join("blocks"), false).unwrap());
+    let slow = Arc::new(SimulatedStore::new(local, Duration::from_millis(500), 50 << 20));
+    let e1 = Engine::open_with(d.path(), EngineOptions { block_size: BS, store: Some(slow), ..Default::default() }).unwrap();
+    volume_with(&e1, "wb", cfg(1 << 30, 0, true));
+    let at = Target::Volume("wb");
+    let small = pattern(10_000, 3);
+    e1.write_file(at, "/small", &small, &WriteOptions::default()).unwrap();
+    assert_eq!(e1.stats().unwrap().cache.staged_bytes, small.len() as u64);
+    let slots = || std::fs::read_dir(d.path().join("staging")).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("slots-")).count();
+    assert_eq!(slots(), 1);
+    // A second engine on the same directory (same process, still alive) does not take the slot over.
+    let e2 = small_blocks(d.path());
+    assert_eq!(slots(), 1);
+    assert_eq!(e1.read_file(at, "/small").unwrap(), small, "served from the slot before upload");
+    // A clean close uploads and removes the slots.
+    e1.close().unwrap();
+    assert_eq!(slots(), 0);
+    assert_eq!(e2.read_file(at, "/small").unwrap(), small);
+    assert!(e2.fsck().unwrap().is_clean());
 }
