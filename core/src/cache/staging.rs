@@ -29,6 +29,9 @@ pub(crate) struct Staging {
     /// This process's slot directory and its free slots.
     slots_dir: PathBuf,
     slots: Mutex<SlotPool>,
+    /// Renames into `staging/` started, and how many of them a directory fsync covers.
+    renamed: std::sync::atomic::AtomicU64,
+    dir_synced: Mutex<u64>,
 }
 
 #[derive(Clone, Copy)]
@@ -62,6 +65,8 @@ impl Staging {
             block_size,
             slots_dir,
             slots: Mutex::new(SlotPool::default()),
+            renamed: Default::default(),
+            dir_synced: Mutex::new(0),
         }
     }
 
@@ -97,6 +102,20 @@ impl Staging {
             n += 1;
         }
         Ok(n)
+    }
+
+    /// Makes every rename into `staging/` so far durable. Concurrent stagers share
+    /// one directory fsync: whoever syncs covers every rename done before it began.
+    fn sync_dir(&self) -> Result<()> {
+        let mine = self.renamed.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let mut synced = self.dir_synced.lock();
+        if *synced >= mine {
+            return Ok(());
+        }
+        let upto = self.renamed.load(std::sync::atomic::Ordering::SeqCst);
+        std::fs::File::open(&self.dir)?.sync_all()?;
+        *synced = upto;
+        Ok(())
     }
 
     /// Uploads the blocks in a dead process's slots.
@@ -140,8 +159,7 @@ impl Staging {
             f.write_all(data)?;
             f.sync_all()?;
             std::fs::rename(&tmp, self.dir.join(hash))?;
-            std::fs::File::open(&self.dir)?.sync_all()?;
-            Ok(())
+            self.sync_dir()
         })();
         if let Err(e) = res {
             self.pending.lock().remove(hash);
