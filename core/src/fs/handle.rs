@@ -395,14 +395,24 @@ impl FileHandle {
         }
     }
 
-    /// Publishes stored chunks and the new size in one metadata transaction.
-    fn commit(&self, size: u64, new: &[NewChunk]) -> Result<()> {
+    /// One metadata transaction that publishes this handle's writes: the file
+    /// grows to at least `size`, `content` replaces what changed, and the change
+    /// feed records it.
+    fn publish(&self, size: u64, content: impl FnOnce(&rusqlite::Connection, &tree::Inode, u64, u64) -> Result<()>) -> Result<()> {
         self.engine.inner.catalog.write(|tx| {
             let cur = tree::get_opt(tx, &self.owner, self.ino)?
                 .ok_or_else(|| Error::not_found(format!("file {:?} was removed while open", self.path)))?;
             let new_size = cur.size.max(size);
             let delta = Delta { bytes: new_size as i64 - cur.size as i64, ..Default::default() };
             let seq = bump(tx, &self.owner, delta, &self.path)?.seq;
+            content(tx, &cur, new_size, seq)?;
+            changes::record(tx, &self.owner, seq, &self.vpath, ChangeKind::Write, None)
+        })
+    }
+
+    /// Publishes stored chunks and the new size.
+    fn commit(&self, size: u64, new: &[NewChunk]) -> Result<()> {
+        self.publish(size, |tx, cur, new_size, seq| {
             let old_inline = if cur.inline { tree::inline_content(tx, &self.owner, self.ino)? } else { Vec::new() };
             if !old_inline.is_empty() && !new.iter().any(|n| n.idx == 0) {
                 // The file grew out of the catalog: its bytes become chunk 0.
@@ -410,9 +420,7 @@ impl FileHandle {
                 data::replace_chunks(tx, &self.owner, self.ino, Some(&[]), &[NewChunk { idx: 0, hash, len: old_inline.len() as u64 }])?;
             }
             data::replace_chunks(tx, &self.owner, self.ino, Some(&[]), new)?;
-            tree::set_content(tx, &self.owner, self.ino, new_size, None, seq, now_ms())?;
-            changes::record(tx, &self.owner, seq, &self.vpath, ChangeKind::Write, None)?;
-            Ok(())
+            tree::set_content(tx, &self.owner, self.ino, new_size, None, seq, now_ms())
         })
     }
 
@@ -426,17 +434,9 @@ impl FileHandle {
             content[..buf.len()].copy_from_slice(buf);
         }
         content.resize(st.size as usize, 0);
-        let size = st.size;
-        self.engine.inner.catalog.write(|tx| {
-            let cur = tree::get_opt(tx, &self.owner, self.ino)?
-                .ok_or_else(|| Error::not_found(format!("file {:?} was removed while open", self.path)))?;
-            let new_size = cur.size.max(size);
-            let delta = Delta { bytes: new_size as i64 - cur.size as i64, ..Default::default() };
-            let seq = bump(tx, &self.owner, delta, &self.path)?.seq;
+        self.publish(st.size, |tx, _, new_size, seq| {
             data::replace_chunks(tx, &self.owner, self.ino, None, &[])?;
-            tree::set_content(tx, &self.owner, self.ino, new_size, Some(&content), seq, now_ms())?;
-            changes::record(tx, &self.owner, seq, &self.vpath, ChangeKind::Write, None)?;
-            Ok(())
+            tree::set_content(tx, &self.owner, self.ino, new_size, Some(&content), seq, now_ms())
         })?;
         st.dirty.clear();
         self.ctx.partition.counters.dirty_bytes.fetch_sub(st.dirty_bytes, std::sync::atomic::Ordering::Relaxed);
