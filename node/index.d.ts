@@ -423,14 +423,16 @@ export class Engine {
 export const _private: {
   readonly readFileSync: (sb: Sandbox, path: string) => Buffer
   readonly writeFileSync: (sb: Sandbox, path: string, data: Data) => FileInfo
-  /** ns per call of the same core call looped in Rust. */
-  readonly rustLoop: (sb: Sandbox, op: 'read' | 'write', path: string, size: number, iters: number) => number
+  /** ns per call of the same core call looped in Rust (a write writes `data`). */
+  readonly rustLoop: (sb: Sandbox, op: 'read' | 'write', path: string, data: Data, iters: number) => number
   /** Panics on a worker thread; rejects with code 'internal'. */
   readonly panic: () => Promise<void>
   /** An empty job: the Promise round trip through the libuv pool alone. */
   readonly noop: () => Promise<void>
   /** `readFileSync`'s arguments and 4 KiB result without the core call. */
   readonly floorSync: (sb: Sandbox, path: string) => Buffer
+  /** `writeFileSync`'s arguments and FileInfo result without the core call. */
+  readonly floorWriteSync: (sb: Sandbox, path: string, data: Data) => FileInfo
   /** `sb.readFile`'s arguments, pool round trip and 4 KiB result without the core call. */
   readonly floorAsync: (sb: Sandbox, path: string) => Promise<Buffer>
 }

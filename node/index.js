@@ -11,6 +11,18 @@ const native = require(process.env.SANDVOL_NODE_NATIVE || './sandvol.node')
 const ERROR_CODES = Object.freeze(native.errorCodes())
 const KNOWN = new Set(ERROR_CODES)
 
+// FileInfo results are built here, by one call from the native module per
+// result: an object literal is cheap for V8, where napi's property-by-property
+// definition cost ~15,000 instructions per FileInfo, most of the sync
+// writeFile's binding cost (callgrind; bench/RESULTS.md, "Node binding").
+// Same properties in the same order as before; `target` only for symlinks.
+const FILE_KINDS = ['file', 'dir', 'symlink']
+native._setResultBuilders(function fileInfo (path, kind, size, mode, version, atime, mtime, ctime, target) {
+  const info = { path, kind: FILE_KINDS[kind], size, mode, version, atime, mtime, ctime }
+  if (target !== undefined) info.target = target
+  return info
+})
+
 // napi reports a bad argument type while converting arguments, before sandvol
 // runs, with its own status names ('StringExpected', 'InvalidArg', ...). Every
 // such error is a bad argument: give it the stable code.
@@ -101,6 +113,7 @@ module.exports = {
     panic: native._panicForTest,
     noop: native._noopAsync,
     floorSync: wrapSync(native, '_bindingFloorSync'),
+    floorWriteSync: wrapSync(native, '_bindingFloorWriteSync'),
     floorAsync: native._bindingFloorAsync
   })
 }

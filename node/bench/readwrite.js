@@ -5,9 +5,11 @@
 //   sync      private synchronous binding call from JS (conversion + napi only)
 //   promise   the public API: `await sb.readFile(path)` one at a time (libuv pool hop)
 //   promise×8 eight calls in flight at once (throughput, per call)
-// Many short rounds alternate the variants (rust, sync, promise, ... again), so
-// a change in machine load hits all of them alike; the table reports the
-// median per call and the median of the per-round differences to Rust.
+// Many short rounds alternate the variants (rust, sync, promise, ... again, in
+// reverse order every other round, so no variant always runs right after the
+// same one), so a change in machine load hits all of them alike; the table
+// reports the median per call and the median of the per-round differences to
+// Rust. Rust and JS write the same bytes (the `data` Buffer).
 // Usage: node bench/readwrite.js [CALLS_PER_ROUND] [ROUNDS]
 const os = require('node:os')
 const fs = require('node:fs')
@@ -52,34 +54,48 @@ async function main () {
 
   const ops = {
     read: {
-      rust: () => _private.rustLoop(sb, 'read', p, SIZE, ITERS),
+      rust: () => _private.rustLoop(sb, 'read', p, data, ITERS),
       sync: () => timeSync(ITERS, () => _private.readFileSync(sb, p)),
       promise: () => timeAsync(ITERS, () => sb.readFile(p)),
       'promise×8': () => timeParallel(ITERS, 8, () => sb.readFile(p))
     },
     write: {
-      rust: () => _private.rustLoop(sb, 'write', p, SIZE, ITERS),
+      rust: () => _private.rustLoop(sb, 'write', p, data, ITERS),
       sync: () => timeSync(ITERS, () => _private.writeFileSync(sb, p, data)),
       promise: () => timeAsync(ITERS, () => sb.writeFile(p, data)),
       'promise×8': () => timeParallel(ITERS, 8, () => sb.writeFile(p, data))
     }
-  }
-  const hop = []
-  const floorSync = []
-  const floorAsync = []
-  for (let r = 0; r < ROUNDS; r++) {
-    hop.push(await timeAsync(ITERS, () => _private.noop()))
-    floorSync.push(timeSync(ITERS, () => _private.floorSync(sb, p)))
-    floorAsync.push(await timeAsync(ITERS, () => _private.floorAsync(sb, p)))
   }
   const results = {}
   for (const [op, variants] of Object.entries(ops)) {
     results[op] = {}
     for (const v of Object.keys(variants)) results[op][v] = []
     for (const v of Object.keys(variants)) await variants[v]() // warm-up
+    const order = Object.keys(variants)
     for (let r = 0; r < ROUNDS; r++) {
-      for (const [v, f] of Object.entries(variants)) results[op][v].push(await f())
+      for (const v of r % 2 ? [...order].reverse() : order) results[op][v].push(await variants[v]())
     }
+  }
+  // The binding alone, after the main rounds (the cold variant writes, and the
+  // catalog's WAL length changes the cost of every core call).
+  const hop = []
+  const floorSync = []
+  const floorAsync = []
+  const floorWrite = []
+  const floorWriteCold = []
+  for (let r = 0; r < ROUNDS; r++) {
+    hop.push(await timeAsync(ITERS, () => _private.noop()))
+    floorSync.push(timeSync(ITERS, () => _private.floorSync(sb, p)))
+    floorAsync.push(await timeAsync(ITERS, () => _private.floorAsync(sb, p)))
+    floorWrite.push(timeSync(ITERS, () => _private.floorWriteSync(sb, p, data)))
+    // The same, each call right after a core write (as in the sync write loop,
+    // where the binding's code runs after the core's SQLite and syscall work).
+    let ns = 0
+    for (let i = 0; i < ITERS; i++) {
+      _private.rustLoop(sb, 'write', p, data, 1)
+      ns += timeSync(1, () => _private.floorWriteSync(sb, p, data))
+    }
+    floorWriteCold.push(ns / ITERS)
   }
   await sb.release()
   await engine.close()
@@ -97,10 +113,12 @@ async function main () {
     const diff = k => median(r[k].map((x, i) => x - r.rust[i]))
     console.log(`| ${op}File | ${us(m.rust)} | ${us(m.sync)} | ${us(diff('sync'))} | ${us(m.promise)} | ${us(diff('promise'))} | ${us(m['promise×8'])} |`)
   }
-  console.log('\nThe binding alone (same arguments and 4 KiB Buffer result as readFile, core call replaced by an allocation):\n')
+  console.log('\nThe binding alone (the arguments and result of the call, core call replaced by an allocation or a canned FileInfo):\n')
   console.log('| path | µs/call |')
   console.log('|---|---|')
-  console.log(`| sync binding floor | ${us(median(floorSync))} |`)
+  console.log(`| sync binding floor, readFile (4 KiB Buffer result) | ${us(median(floorSync))} |`)
+  console.log(`| sync binding floor, writeFile (4 KiB Buffer in, FileInfo out) | ${us(median(floorWrite))} |`)
+  console.log(`| the same, each call right after a core write | ${us(median(floorWriteCold))} |`)
   console.log(`| Promise binding floor (libuv pool round trip) | ${us(median(floorAsync))} |`)
   console.log(`| empty Promise round trip (no arguments, no result) | ${us(median(hop))} |`)
 }

@@ -25,11 +25,12 @@ pub fn write_file_sync(sb: &Sandbox, path: String, data: Data) -> napi::Result<F
         .map_err(sync_err)
 }
 
-/// Runs `iters` calls of the core read_file ("read") or write_file ("write") of
-/// `size` bytes at `path` in Rust and returns nanoseconds per call.
+/// Runs `iters` calls of the core read_file ("read") or write_file ("write",
+/// of `data`: the very bytes the JS variants write) at `path` in Rust and
+/// returns nanoseconds per call.
 #[napi(js_name = "_rustLoop")]
-pub fn rust_loop(sb: &Sandbox, op: String, path: String, size: u32, iters: u32) -> napi::Result<f64, Code> {
-    let data = vec![7u8; size as usize];
+pub fn rust_loop(sb: &Sandbox, op: String, path: String, data: Data, iters: u32) -> napi::Result<f64, Code> {
+    let data = data.as_slice();
     let e = &sb.at.engine;
     let t = sb.at.target();
     let start = Instant::now();
@@ -39,7 +40,7 @@ pub fn rust_loop(sb: &Sandbox, op: String, path: String, size: u32, iters: u32) 
                 std::hint::black_box(e.read_file(t, &path).map_err(sync_err)?);
             }
             "write" => {
-                std::hint::black_box(e.write_file(t, &path, &data, &core::WriteOptions::default()).map_err(sync_err)?);
+                std::hint::black_box(e.write_file(t, &path, data, &core::WriteOptions::default()).map_err(sync_err)?);
             }
             other => return Err(napi::Error::new(Code("invalid_argument"), format!("op {other:?} is not read or write"))),
         }
@@ -76,5 +77,24 @@ pub fn binding_floor_async(sb: &Sandbox, path: String) -> napi::bindgen_prelude:
     crate::task::job(move || {
         std::hint::black_box((&id, &path));
         Ok(Bytes(vec![0u8; 4096]))
+    })
+}
+
+/// The sync write binding's own cost: `_writeFileSync`'s arguments (path and
+/// data conversion, including the copy of the data) and a `FileInfo` result,
+/// with the core call replaced by a canned result.
+#[napi(js_name = "_bindingFloorWriteSync")]
+pub fn binding_floor_write_sync(sb: &Sandbox, path: String, data: Data) -> FileInfo {
+    std::hint::black_box((&sb.at.id, data.as_slice()));
+    FileInfo(core::FileInfo {
+        size: data.as_slice().len() as u64,
+        path,
+        kind: core::FileKind::File,
+        mode: 0o644,
+        version: 1_000_000,
+        atime: 1_795_000_000_000,
+        mtime: 1_795_000_000_000,
+        ctime: 1_795_000_000_000,
+        target: None,
     })
 }

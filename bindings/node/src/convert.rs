@@ -581,8 +581,37 @@ impl From<core::SandboxInfo> for SandboxInfo {
     }
 }
 
-#[napi(object)]
-pub struct FileInfo {
+/// A file's info handed to JS: built by the function `index.js` registers
+/// (see `results.rs`), or as a napi object when there is none.
+pub struct FileInfo(pub core::FileInfo);
+
+impl From<core::FileInfo> for FileInfo {
+    fn from(f: core::FileInfo) -> Self {
+        FileInfo(f)
+    }
+}
+
+impl ToNapiValue for FileInfo {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        match unsafe { crate::results::file_info(env, &val.0)? } {
+            Some(v) => Ok(v),
+            None => unsafe { FileInfoObject::to_napi_value(env, val.0.into()) },
+        }
+    }
+}
+
+impl TypeName for FileInfo {
+    fn type_name() -> &'static str {
+        "FileInfo"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+/// `FileInfo` the napi-rs way (no builder registered).
+#[napi(object, object_from_js = false, js_name = "FileInfo")]
+pub struct FileInfoObject {
     pub path: String,
     pub kind: String,
     pub size: i64,
@@ -594,9 +623,9 @@ pub struct FileInfo {
     pub target: Option<String>,
 }
 
-impl From<core::FileInfo> for FileInfo {
+impl From<core::FileInfo> for FileInfoObject {
     fn from(f: core::FileInfo) -> Self {
-        FileInfo {
+        FileInfoObject {
             path: f.path,
             kind: f.kind.as_str().to_string(),
             size: n(f.size),

@@ -11,6 +11,7 @@ mod engine;
 mod error;
 mod fs;
 mod handle;
+mod results;
 mod sandbox;
 mod task;
 mod volume;

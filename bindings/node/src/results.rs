@@ -1,0 +1,165 @@
+//! Result objects built by JS: `index.js` registers a function that turns a
+//! result's fields (passed as arguments) into a plain object literal, and the
+//! binding makes one call to it per result.
+//!
+//! Why: napi-rs builds a `#[napi(object)]` result with `napi_define_properties`,
+//! which adds every property through V8's generic define path (name
+//! internalization, map transition, per property). For a `FileInfo` that was
+//! ~17,000 instructions per object (callgrind), the largest part of the sync
+//! `writeFile` binding cost. Through the builder (the argument values, one
+//! `napi_call_function`, an object literal that V8 builds from its cached
+//! boilerplate) it is ~3,000.
+//!
+//! The functions live in the environment's instance data, so each Node
+//! environment (main thread, every worker) has its own. Without a registered
+//! function (the `.node` file loaded on its own, not through `index.js`) results
+//! are built the napi-rs way, with the same properties.
+
+use napi::bindgen_prelude::*;
+use napi::sys;
+use napi_derive::napi;
+use sandvol_core as core;
+use std::ffi::c_void;
+use std::ptr;
+
+/// Per-environment references to the registered builder functions.
+struct Builders {
+    file_info: sys::napi_ref,
+}
+
+unsafe extern "C" fn drop_builders(env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+    let b = unsafe { Box::from_raw(data.cast::<Builders>()) };
+    unsafe { sys::napi_delete_reference(env, b.file_info) };
+}
+
+/// A JS function argument, kept as the raw value.
+pub struct JsFn(sys::napi_value);
+
+impl FromNapiValue for JsFn {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        let mut t = 0;
+        check_status!(unsafe { sys::napi_typeof(env, v, &mut t) })?;
+        if t != sys::ValueType::napi_function {
+            return Err(napi::Error::new(Status::FunctionExpected, "expected a function"));
+        }
+        Ok(JsFn(v))
+    }
+}
+
+impl TypeName for JsFn {
+    fn type_name() -> &'static str {
+        "Function"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Function
+    }
+}
+
+impl ValidateNapiValue for JsFn {}
+
+/// Registers `fileInfo(path, kindIndex, size, mode, version, atime, mtime, ctime, target)`,
+/// which returns the `FileInfo` object (kindIndex: 0 file, 1 dir, 2 symlink;
+/// target is `undefined` for anything but a symlink). Called once by `index.js`.
+#[napi(js_name = "_setResultBuilders")]
+pub fn set_result_builders(env: Env, file_info: JsFn) -> napi::Result<()> {
+    let env = env.raw();
+    let mut r = ptr::null_mut();
+    check_status!(unsafe { sys::napi_create_reference(env, file_info.0, 1, &mut r) })?;
+    let mut cur: *mut c_void = ptr::null_mut();
+    check_status!(unsafe { sys::napi_get_instance_data(env, &mut cur) })?;
+    if !cur.is_null() {
+        // Registered before in this environment: swap the function.
+        let b = unsafe { &mut *cur.cast::<Builders>() };
+        let old = std::mem::replace(&mut b.file_info, r);
+        check_status!(unsafe { sys::napi_delete_reference(env, old) })?;
+        return Ok(());
+    }
+    let data = Box::into_raw(Box::new(Builders { file_info: r }));
+    if let Err(e) = check_status!(unsafe { sys::napi_set_instance_data(env, data.cast(), Some(drop_builders), ptr::null_mut()) }) {
+        let b = unsafe { Box::from_raw(data) };
+        unsafe { sys::napi_delete_reference(env, b.file_info) };
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// The registered `fileInfo` builder of this environment, if any.
+unsafe fn file_info_builder(env: sys::napi_env) -> napi::Result<Option<sys::napi_value>> {
+    let mut cur: *mut c_void = ptr::null_mut();
+    check_status!(unsafe { sys::napi_get_instance_data(env, &mut cur) })?;
+    if cur.is_null() {
+        return Ok(None);
+    }
+    let b = unsafe { &*cur.cast::<Builders>() };
+    let mut f = ptr::null_mut();
+    check_status!(unsafe { sys::napi_get_reference_value(env, b.file_info, &mut f) })?;
+    Ok(if f.is_null() { None } else { Some(f) })
+}
+
+fn kind_index(k: core::FileKind) -> u32 {
+    match k {
+        core::FileKind::File => 0,
+        core::FileKind::Dir => 1,
+        core::FileKind::Symlink => 2,
+    }
+}
+
+unsafe fn string(env: sys::napi_env, s: &str) -> napi::Result<sys::napi_value> {
+    let mut v = ptr::null_mut();
+    check_status!(unsafe { sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut v) })?;
+    Ok(v)
+}
+
+unsafe fn number(env: sys::napi_env, n: f64) -> napi::Result<sys::napi_value> {
+    let mut v = ptr::null_mut();
+    check_status!(unsafe { sys::napi_create_double(env, n, &mut v) })?;
+    Ok(v)
+}
+
+unsafe fn uint32(env: sys::napi_env, n: u32) -> napi::Result<sys::napi_value> {
+    let mut v = ptr::null_mut();
+    check_status!(unsafe { sys::napi_create_uint32(env, n, &mut v) })?;
+    Ok(v)
+}
+
+/// `FileInfo` through the registered builder; `None` when there is none (or it failed).
+pub unsafe fn file_info(env: sys::napi_env, f: &core::FileInfo) -> napi::Result<Option<sys::napi_value>> {
+    let Some(build) = (unsafe { file_info_builder(env)? }) else {
+        return Ok(None);
+    };
+    let mut undefined = ptr::null_mut();
+    check_status!(unsafe { sys::napi_get_undefined(env, &mut undefined) })?;
+    let target = match &f.target {
+        Some(t) => unsafe { string(env, t)? },
+        None => undefined,
+    };
+    // u64 sizes and versions as JS numbers, like the napi object path (i64 → number).
+    let args = unsafe {
+        [
+            string(env, &f.path)?,
+            uint32(env, kind_index(f.kind))?,
+            number(env, f.size as i64 as f64)?,
+            uint32(env, f.mode)?,
+            number(env, f.version as i64 as f64)?,
+            number(env, f.atime as f64)?,
+            number(env, f.mtime as f64)?,
+            number(env, f.ctime as f64)?,
+            target,
+        ]
+    };
+    let mut out = ptr::null_mut();
+    let status = unsafe { sys::napi_call_function(env, undefined, build, args.len(), args.as_ptr(), &mut out) };
+    if status != sys::Status::napi_ok {
+        // The builder threw (it should not: it is an object literal). Clear the
+        // exception, so it does not escape as an uncaught one from a Promise
+        // resolution, and let the caller build the object the napi way.
+        let mut pending = false;
+        check_status!(unsafe { sys::napi_is_exception_pending(env, &mut pending) })?;
+        if pending {
+            let mut e = ptr::null_mut();
+            check_status!(unsafe { sys::napi_get_and_clear_last_exception(env, &mut e) })?;
+        }
+        return Ok(None);
+    }
+    Ok(Some(out))
+}
