@@ -231,10 +231,7 @@ impl Engine {
 
     /// Runs `f` on the background pool.
     pub(crate) fn spawn_blocking(&self, f: impl FnOnce() + Send + 'static) -> Result<()> {
-        let rt = self.inner.runtime.lock();
-        let rt = rt.as_ref().ok_or_else(|| Error::invalid_state("engine is closed"))?;
-        rt.spawn_blocking(f);
-        Ok(())
+        self.spawn_blocking_or_return(f).map_err(|_| Error::invalid_state("engine is closed"))
     }
 
     /// Runs `f` on the background pool, or hands it back when the engine is closed

@@ -375,9 +375,11 @@ impl FileHandle {
                 Ok(())
             }
             Err(e) => {
-                let mut back: BTreeMap<u64, Arc<Vec<u8>>> = BTreeMap::new();
-                let mut released = 0;
-                for b in std::iter::once(batch).chain(std::mem::take(&mut st.pending)) {
+                // This batch was waited for above; the later ones still may have jobs running.
+                let later: Vec<Batch> = std::mem::take(&mut st.pending).into();
+                let mut released = batch.bytes;
+                let mut back = batch.chunks;
+                for b in later {
                     let _ = b.wait();
                     released += b.bytes;
                     back.extend(b.chunks);
