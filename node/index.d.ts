@@ -427,7 +427,7 @@ export const _private: {
   readonly rustLoop: (sb: Sandbox, op: 'read' | 'write', path: string, data: Data, iters: number) => number
   /** Panics on a worker thread; rejects with code 'internal'. */
   readonly panic: () => Promise<void>
-  /** An empty job: the Promise round trip through the libuv pool alone. */
+  /** An empty job: the Promise round trip through the worker pool alone. */
   readonly noop: () => Promise<void>
   /** `readFileSync`'s arguments and 4 KiB result without the core call. */
   readonly floorSync: (sb: Sandbox, path: string) => Buffer

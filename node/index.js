@@ -1,7 +1,7 @@
 'use strict'
 // sandvol for Node: loads the native module (sandvol.node, built from
 // bindings/node) and exports its classes. Every I/O method returns a Promise
-// and runs on the libuv thread pool; errors are `Error`s whose `.code` is one
+// and runs on sandvol's worker threads (README "Conventions"); errors are `Error`s whose `.code` is one
 // of ERROR_CODES.
 
 // SANDVOL_NODE_NATIVE points at another build of the module (the benchmark

@@ -3,7 +3,7 @@
 // looped in Rust (inside the same native module, same run, same data):
 //   rust      core call in a Rust loop (ns/op returned by the module)
 //   sync      private synchronous binding call from JS (conversion + napi only)
-//   promise   the public API: `await sb.readFile(path)` one at a time (libuv pool hop)
+//   promise   the public API: `await sb.readFile(path)` one at a time (worker pool hop)
 //   promise×8 eight calls in flight at once (throughput, per call)
 // Many short rounds alternate the variants (rust, sync, promise, ... again, in
 // reverse order every other round, so no variant always runs right after the
@@ -119,7 +119,7 @@ async function main () {
   console.log(`| sync binding floor, readFile (4 KiB Buffer result) | ${us(median(floorSync))} |`)
   console.log(`| sync binding floor, writeFile (4 KiB Buffer in, FileInfo out) | ${us(median(floorWrite))} |`)
   console.log(`| the same, each call right after a core write | ${us(median(floorWriteCold))} |`)
-  console.log(`| Promise binding floor (libuv pool round trip) | ${us(median(floorAsync))} |`)
+  console.log(`| Promise binding floor (worker pool round trip) | ${us(median(floorAsync))} |`)
   console.log(`| empty Promise round trip (no arguments, no result) | ${us(median(hop))} |`)
 }
 

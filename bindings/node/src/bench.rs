@@ -51,13 +51,13 @@ pub fn rust_loop(sb: &Sandbox, op: String, path: String, data: Data, iters: u32)
 /// Resolves never: panics on the worker thread, so tests can check that a panic
 /// becomes an `internal` rejection instead of crossing into Node.
 #[napi(js_name = "_panicForTest")]
-pub fn panic_for_test() -> napi::bindgen_prelude::AsyncTask<crate::task::Job<()>> {
+pub fn panic_for_test() -> crate::task::Job<()> {
     crate::task::job(|| panic!("deliberate panic for the boundary test"))
 }
 
-/// An empty job: the cost of the Promise round trip through the libuv pool alone.
+/// An empty job: the cost of the Promise round trip (worker pool and back) alone.
 #[napi(js_name = "_noopAsync")]
-pub fn noop_async() -> napi::bindgen_prelude::AsyncTask<crate::task::Job<()>> {
+pub fn noop_async() -> crate::task::Job<()> {
     crate::task::job(|| Ok(()))
 }
 
@@ -69,10 +69,10 @@ pub fn binding_floor_sync(sb: &Sandbox, path: String) -> Bytes {
     Bytes(vec![0u8; 4096])
 }
 
-/// The Promise path's own cost: `sb.readFile`'s arguments, the libuv pool round
+/// The Promise path's own cost: `sb.readFile`'s arguments, the worker round
 /// trip and a 4 KiB Buffer result, with the core call replaced by an allocation.
 #[napi(js_name = "_bindingFloorAsync")]
-pub fn binding_floor_async(sb: &Sandbox, path: String) -> napi::bindgen_prelude::AsyncTask<crate::task::Job<Bytes>> {
+pub fn binding_floor_async(sb: &Sandbox, path: String) -> crate::task::Job<Bytes> {
     let id = sb.at.id.clone();
     crate::task::job(move || {
         std::hint::black_box((&id, &path));
@@ -98,3 +98,4 @@ pub fn binding_floor_write_sync(sb: &Sandbox, path: String, data: Data) -> FileI
         target: None,
     })
 }
+

@@ -53,7 +53,7 @@ impl Engine {
     /// else `./sandvol-data`.
     /// (Exposed to JS as `Engine.open` by index.js: napi makes static members read-only.)
     #[napi(js_name = "_open")]
-    pub fn open(path: Option<String>, opts: Opt<EngineOptions>) -> AsyncTask<Job<Engine>> {
+    pub fn open(path: Option<String>, opts: Opt<EngineOptions>) -> Job<Engine> {
         let opts = opts.take();
         job(move || {
             let inner = match (path, opts) {
@@ -85,14 +85,14 @@ impl Engine {
 
     /// Waits for background work and closes; later calls fail with `invalid_state`.
     #[napi]
-    pub fn close(&self) -> AsyncTask<Job<()>> {
+    pub fn close(&self) -> Job<()> {
         let e = self.inner.clone();
         job(move || e.close())
     }
 
     /// Claims a running sandbox, optionally with bootstrap mounts.
     #[napi]
-    pub fn claim_sandbox(&self, template: String, opts: Opt<ClaimOptions>) -> AsyncTask<Job<Sandbox>> {
+    pub fn claim_sandbox(&self, template: String, opts: Opt<ClaimOptions>) -> Job<Sandbox> {
         let e = self.inner.clone();
         let opts = opts.take().unwrap_or_default();
         job(move || Ok(Sandbox::new(e.claim_sandbox(&template, opts.into_core()?)?)))
@@ -100,28 +100,28 @@ impl Engine {
 
     /// A handle to an existing sandbox (any process may have claimed it).
     #[napi]
-    pub fn get_sandbox(&self, id: String) -> AsyncTask<Job<Sandbox>> {
+    pub fn get_sandbox(&self, id: String) -> Job<Sandbox> {
         let e = self.inner.clone();
         job(move || Ok(Sandbox::new(e.get_sandbox(&id)?)))
     }
 
     /// Every sandbox, oldest first (released ones included).
     #[napi]
-    pub fn list_sandboxes(&self) -> AsyncTask<Job<Vec<SandboxInfo>>> {
+    pub fn list_sandboxes(&self) -> Job<Vec<SandboxInfo>> {
         let e = self.inner.clone();
         job(move || Ok(e.list_sandboxes()?.into_iter().map(Into::into).collect()))
     }
 
     /// One mount session by id.
     #[napi]
-    pub fn get_mount(&self, mount_session_id: String) -> AsyncTask<Job<MountSession>> {
+    pub fn get_mount(&self, mount_session_id: String) -> Job<MountSession> {
         let e = self.inner.clone();
         job(move || Ok(e.get_mount(&mount_session_id)?.into()))
     }
 
     /// Snapshots a volume (O(metadata)); `opts` may be the name itself.
     #[napi]
-    pub fn create_snapshot(&self, volume: String, opts: Option<Either<String, Obj<SnapshotOptions>>>) -> AsyncTask<Job<Snapshot>> {
+    pub fn create_snapshot(&self, volume: String, opts: Option<Either<String, Obj<SnapshotOptions>>>) -> Job<Snapshot> {
         let e = self.inner.clone();
         let name = match opts {
             Some(Either::A(n)) => Some(n),
@@ -132,42 +132,42 @@ impl Engine {
     }
 
     #[napi]
-    pub fn get_snapshot(&self, id: String) -> AsyncTask<Job<Snapshot>> {
+    pub fn get_snapshot(&self, id: String) -> Job<Snapshot> {
         let e = self.inner.clone();
         job(move || Ok(e.get_snapshot(&id)?.into()))
     }
 
     /// Snapshots of a volume, oldest first.
     #[napi]
-    pub fn list_snapshots(&self, volume: String) -> AsyncTask<Job<Vec<Snapshot>>> {
+    pub fn list_snapshots(&self, volume: String) -> Job<Vec<Snapshot>> {
         let e = self.inner.clone();
         job(move || Ok(e.list_snapshots(&volume)?.into_iter().map(Into::into).collect()))
     }
 
     /// Rewinds the snapshot's volume in place (`conflict` while a read-write mount is active).
     #[napi]
-    pub fn restore_snapshot(&self, id: String) -> AsyncTask<Job<Volume>> {
+    pub fn restore_snapshot(&self, id: String) -> Job<Volume> {
         let e = self.inner.clone();
         job(move || Ok(e.restore_snapshot(&id)?.into()))
     }
 
     /// Creates a new volume from a snapshot (settings of the source unless overridden).
     #[napi]
-    pub fn fork_snapshot(&self, id: String, opts: Opt<CreateVolumeOptions>) -> AsyncTask<Job<Volume>> {
+    pub fn fork_snapshot(&self, id: String, opts: Opt<CreateVolumeOptions>) -> Job<Volume> {
         let e = self.inner.clone();
         let opts = opts.take().unwrap_or_default();
         job(move || Ok(e.fork_snapshot(&id, opts.into_core()?)?.into()))
     }
 
     #[napi]
-    pub fn delete_snapshot(&self, id: String) -> AsyncTask<Job<()>> {
+    pub fn delete_snapshot(&self, id: String) -> Job<()> {
         let e = self.inner.clone();
         job(move || e.delete_snapshot(&id))
     }
 
     /// Changes of a volume after sequence `since` (default 0), oldest first.
     #[napi]
-    pub fn changes(&self, volume: String, opts: Opt<ChangesOptions>) -> AsyncTask<Job<Vec<ChangeEntry>>> {
+    pub fn changes(&self, volume: String, opts: Opt<ChangesOptions>) -> Job<Vec<ChangeEntry>> {
         let e = self.inner.clone();
         let opts = opts.take().unwrap_or_default();
         job(move || {
@@ -179,14 +179,14 @@ impl Engine {
 
     /// Engine-wide counters.
     #[napi]
-    pub fn stats(&self) -> AsyncTask<Job<Stats>> {
+    pub fn stats(&self) -> Job<Stats> {
         let e = self.inner.clone();
         job(move || Ok(e.stats()?.into()))
     }
 
     /// Deletes blocks nothing references once unreferenced for `graceMs` (default 10 min).
     #[napi]
-    pub fn gc(&self, opts: Opt<GcOptions>) -> AsyncTask<Job<GcReport>> {
+    pub fn gc(&self, opts: Opt<GcOptions>) -> Job<GcReport> {
         let e = self.inner.clone();
         let opts = opts.take().unwrap_or_default();
         job(move || {
@@ -201,7 +201,7 @@ impl Engine {
 
     /// Consistency check between catalog and block store.
     #[napi]
-    pub fn fsck(&self) -> AsyncTask<Job<FsckReport>> {
+    pub fn fsck(&self) -> Job<FsckReport> {
         let e = self.inner.clone();
         job(move || Ok(e.fsck()?.into()))
     }

@@ -1,9 +1,9 @@
 //! Error mapping: every sandvol error becomes a JS `Error` whose `.code` is the
 //! stable code string of [`ErrorCode`]; the mapping is by code, never by message.
 
-use napi::bindgen_prelude::*;
-use napi::{Env, sys};
+use napi::sys;
 use sandvol_core::{Error as CoreError, ErrorCode};
+use std::ptr;
 
 /// A napi error status that JS sees as `err.code` (used by synchronous exports).
 #[derive(Debug, Clone, Copy)]
@@ -20,21 +20,18 @@ pub fn sync_err(e: CoreError) -> napi::Error<Code> {
     napi::Error::new(Code(e.code().as_str()), e.message().to_string())
 }
 
-/// Builds the JS `Error` object for a core error and wraps it so napi rejects
-/// (or throws) with that very object.
-pub fn js_error(env: &Env, e: &CoreError) -> napi::Error {
-    match build(env.raw(), e.code(), e.message()) {
-        Ok(err) => err,
-        Err(fallback) => fallback,
-    }
-}
-
-fn build(env: sys::napi_env, code: ErrorCode, message: &str) -> Result<napi::Error> {
-    let env = Env::from_raw(env);
-    let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, message.to_string()))?;
-    obj.set_named_property("code", code.as_str())?;
-    let unknown = obj.to_unknown();
-    Ok(napi::Error::from(unknown))
+/// The JS `Error` for a core error: its message, and `.code` set to the stable
+/// code (napi_create_error sets `code` itself).
+pub fn error_value(env: sys::napi_env, e: &CoreError) -> sys::napi_value {
+    let string = |s: &str| {
+        let mut v = ptr::null_mut();
+        unsafe { sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut v) };
+        v
+    };
+    let (code, message) = (string(e.code().as_str()), string(e.message()));
+    let mut err = ptr::null_mut();
+    unsafe { sys::napi_create_error(env, code, message, &mut err) };
+    err
 }
 
 /// An `invalid_argument` core error.

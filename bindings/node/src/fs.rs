@@ -4,7 +4,6 @@
 use crate::convert::*;
 use crate::handle::FileHandle;
 use crate::task::{Job, job};
-use napi::bindgen_prelude::*;
 use sandvol_core as core;
 use std::sync::Arc;
 
@@ -21,7 +20,7 @@ impl At {
         if self.sandbox { core::Target::Sandbox(&self.id) } else { core::Target::Volume(&self.id) }
     }
 
-    pub fn read_file(&self, path: String, opts: Opt<ReadOptions>) -> AsyncTask<Job<Bytes>> {
+    pub fn read_file(&self, path: String, opts: Opt<ReadOptions>) -> Job<Bytes> {
         let at = self.clone();
         let opts = opts.take().unwrap_or_default();
         job(move || {
@@ -33,7 +32,7 @@ impl At {
         })
     }
 
-    pub fn write_file(&self, path: String, data: Data, opts: Opt<WriteOptions>) -> AsyncTask<Job<FileInfo>> {
+    pub fn write_file(&self, path: String, data: Data, opts: Opt<WriteOptions>) -> Job<FileInfo> {
         let at = self.clone();
         let opts = opts.take().unwrap_or_default();
         job(move || {
@@ -42,50 +41,50 @@ impl At {
         })
     }
 
-    pub fn stat(&self, path: String) -> AsyncTask<Job<FileInfo>> {
+    pub fn stat(&self, path: String) -> Job<FileInfo> {
         let at = self.clone();
         job(move || Ok(at.engine.stat(at.target(), &path)?.into()))
     }
 
-    pub fn exists(&self, path: String) -> AsyncTask<Job<bool>> {
+    pub fn exists(&self, path: String) -> Job<bool> {
         let at = self.clone();
         job(move || at.engine.exists(at.target(), &path))
     }
 
-    pub fn list_dir(&self, path: String, opts: Opt<ListDirOptions>) -> AsyncTask<Job<DirPage>> {
+    pub fn list_dir(&self, path: String, opts: Opt<ListDirOptions>) -> Job<DirPage> {
         let at = self.clone();
         let opts = opts.take().unwrap_or_default();
         job(move || Ok(at.engine.list_dir(at.target(), &path, &opts.into_core()?)?.into()))
     }
 
-    pub fn mkdir(&self, path: String, opts: Opt<MkdirOptions>) -> AsyncTask<Job<FileInfo>> {
+    pub fn mkdir(&self, path: String, opts: Opt<MkdirOptions>) -> Job<FileInfo> {
         let at = self.clone();
         let parents = opts.take().and_then(|o| o.parents).unwrap_or(false);
         job(move || Ok(at.engine.mkdir(at.target(), &path, parents)?.into()))
     }
 
-    pub fn remove(&self, path: String, opts: Opt<RemoveOptions>) -> AsyncTask<Job<()>> {
+    pub fn remove(&self, path: String, opts: Opt<RemoveOptions>) -> Job<()> {
         let at = self.clone();
         let recursive = opts.take().and_then(|o| o.recursive).unwrap_or(false);
         job(move || at.engine.remove(at.target(), &path, recursive))
     }
 
-    pub fn rename(&self, src: String, dst: String) -> AsyncTask<Job<FileInfo>> {
+    pub fn rename(&self, src: String, dst: String) -> Job<FileInfo> {
         let at = self.clone();
         job(move || Ok(at.engine.rename(at.target(), &src, &dst)?.into()))
     }
 
-    pub fn symlink(&self, target: String, link: String) -> AsyncTask<Job<FileInfo>> {
+    pub fn symlink(&self, target: String, link: String) -> Job<FileInfo> {
         let at = self.clone();
         job(move || Ok(at.engine.symlink(at.target(), &target, &link)?.into()))
     }
 
-    pub fn readlink(&self, path: String) -> AsyncTask<Job<String>> {
+    pub fn readlink(&self, path: String) -> Job<String> {
         let at = self.clone();
         job(move || at.engine.readlink(at.target(), &path))
     }
 
-    pub fn set_times(&self, path: String, opts: Opt<SetTimesOptions>) -> AsyncTask<Job<FileInfo>> {
+    pub fn set_times(&self, path: String, opts: Opt<SetTimesOptions>) -> Job<FileInfo> {
         let at = self.clone();
         let opts = opts.take().unwrap_or_default();
         job(move || {
@@ -95,7 +94,7 @@ impl At {
         })
     }
 
-    pub fn open(&self, path: String, mode: Option<String>) -> AsyncTask<Job<FileHandle>> {
+    pub fn open(&self, path: String, mode: Option<String>) -> Job<FileHandle> {
         let at = self.clone();
         job(move || {
             let opts = core::OpenOptions::from_mode(mode.as_deref().unwrap_or("r"))?;

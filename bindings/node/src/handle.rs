@@ -2,7 +2,6 @@
 
 use crate::convert::{Bytes, Data, FileInfo, uint};
 use crate::task::{Job, job};
-use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use sandvol_core as core;
 use std::sync::Arc;
@@ -36,35 +35,35 @@ impl FileHandle {
 
     /// Reads up to `length` bytes at `offset` (fewer at the end of the file).
     #[napi]
-    pub fn read(&self, offset: f64, length: f64) -> AsyncTask<Job<Bytes>> {
+    pub fn read(&self, offset: f64, length: f64) -> Job<Bytes> {
         let h = self.inner.clone();
         job(move || Ok(Bytes(h.read_at(uint("offset", offset)?, uint("length", length)?)?)))
     }
 
     /// Writes `data` at `offset` (at the end for append handles); resolves to the bytes written.
     #[napi]
-    pub fn write(&self, offset: f64, data: Data) -> AsyncTask<Job<i64>> {
+    pub fn write(&self, offset: f64, data: Data) -> Job<i64> {
         let h = self.inner.clone();
         job(move || Ok(h.write_at(uint("offset", offset)?, data.as_slice())? as i64))
     }
 
     /// Publishes buffered writes.
     #[napi]
-    pub fn flush(&self) -> AsyncTask<Job<()>> {
+    pub fn flush(&self) -> Job<()> {
         let h = self.inner.clone();
         job(move || h.flush())
     }
 
     /// The file's committed info.
     #[napi]
-    pub fn stat(&self) -> AsyncTask<Job<FileInfo>> {
+    pub fn stat(&self) -> Job<FileInfo> {
         let h = self.inner.clone();
         job(move || Ok(h.stat()?.into()))
     }
 
     /// Flushes and closes; later calls fail with `invalid_state`. Closing twice is allowed.
     #[napi]
-    pub fn close(&self) -> AsyncTask<Job<()>> {
+    pub fn close(&self) -> Job<()> {
         let h = self.inner.clone();
         job(move || h.close())
     }

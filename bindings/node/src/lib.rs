@@ -1,5 +1,6 @@
 //! Node bindings for sandvol (napi-rs). Thin: argument conversion, error
-//! mapping, and running every blocking core call on the libuv pool.
+//! mapping, and running every blocking core call on a worker thread (pool.rs,
+//! reactor.rs).
 //!
 //! The JS package (`node/`) loads this as `sandvol.node`; `index.js` adds the
 //! `MountRequest` helper and turns argument-conversion errors into
@@ -11,6 +12,8 @@ mod engine;
 mod error;
 mod fs;
 mod handle;
+mod pool;
+mod reactor;
 mod results;
 mod sandbox;
 mod task;

@@ -4,7 +4,6 @@ use crate::convert::*;
 use crate::fs::At;
 use crate::handle::FileHandle;
 use crate::task::{Job, job};
-use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use parking_lot::Mutex;
 use sandvol_core as core;
@@ -40,7 +39,7 @@ impl Sandbox {
     fn transition(
         &self,
         f: impl FnOnce(&core::Engine, &str) -> core::Result<core::SandboxInfo> + Send + 'static,
-    ) -> AsyncTask<Job<SandboxInfo>> {
+    ) -> Job<SandboxInfo> {
         let (engine, id, info) = (self.engine(), self.id_string(), self.info.clone());
         job(move || {
             let out: SandboxInfo = f(&engine, &id)?.into();
@@ -103,17 +102,17 @@ impl Sandbox {
 
     /// Re-reads the sandbox row.
     #[napi]
-    pub fn refresh(&self) -> AsyncTask<Job<SandboxInfo>> {
+    pub fn refresh(&self) -> Job<SandboxInfo> {
         self.transition(|e, id| Ok(e.get_sandbox(id)?.info().clone()))
     }
 
     /// Mounts a volume (id or name) at `mountPoint`; resolves to the mounted session.
     #[napi]
-    pub fn mount(&self, volume: String, mount_point: String, opts: Opt<MountOptions>) -> AsyncTask<Job<MountSession>> {
+    pub fn mount(&self, volume: String, mount_point: String, opts: Opt<MountOptions>) -> Job<MountSession> {
         let (engine, id) = (self.engine(), self.id_string());
         let o = opts.take().unwrap_or_default();
         job(move || {
-            let req = MountRequest { volume: volume, mount_point, subpath: o.subpath, read_only: o.read_only, config: o.config }
+            let req = MountRequest { volume, mount_point, subpath: o.subpath, read_only: o.read_only, config: o.config }
                 .into_core()?;
             Ok(engine.mount(&id, req)?.into())
         })
@@ -121,94 +120,94 @@ impl Sandbox {
 
     /// Flushes and releases one mount session; `ref` must name the session's volume.
     #[napi]
-    pub fn unmount(&self, volume: String, mount_session_id: String) -> AsyncTask<Job<MountSession>> {
+    pub fn unmount(&self, volume: String, mount_session_id: String) -> Job<MountSession> {
         let (engine, id) = (self.engine(), self.id_string());
         job(move || Ok(engine.unmount(&id, &volume, &mount_session_id)?.into()))
     }
 
     /// Every mount session of this sandbox (any state), oldest first.
     #[napi]
-    pub fn mount_status(&self) -> AsyncTask<Job<Vec<MountSession>>> {
+    pub fn mount_status(&self) -> Job<Vec<MountSession>> {
         let (engine, id) = (self.engine(), self.id_string());
         job(move || Ok(sessions(engine.mount_status(&id)?)))
     }
 
     #[napi]
-    pub fn pause(&self) -> AsyncTask<Job<SandboxInfo>> {
+    pub fn pause(&self) -> Job<SandboxInfo> {
         self.transition(|e, id| e.pause_sandbox(id))
     }
 
     #[napi]
-    pub fn resume(&self) -> AsyncTask<Job<SandboxInfo>> {
+    pub fn resume(&self) -> Job<SandboxInfo> {
         self.transition(|e, id| e.resume_sandbox(id))
     }
 
     /// Unmounts everything and drops the scratch volume.
     #[napi]
-    pub fn release(&self) -> AsyncTask<Job<SandboxInfo>> {
+    pub fn release(&self) -> Job<SandboxInfo> {
         self.transition(|e, id| e.release_sandbox(id))
     }
 
     /// Reads a whole file, or `{offset, length}` of it.
     #[napi]
-    pub fn read_file(&self, path: String, opts: Opt<ReadOptions>) -> AsyncTask<Job<Bytes>> {
+    pub fn read_file(&self, path: String, opts: Opt<ReadOptions>) -> Job<Bytes> {
         self.at.read_file(path, opts)
     }
 
     /// Writes a file atomically (Buffer or string); resolves to its new info.
     #[napi]
-    pub fn write_file(&self, path: String, data: Data, opts: Opt<WriteOptions>) -> AsyncTask<Job<FileInfo>> {
+    pub fn write_file(&self, path: String, data: Data, opts: Opt<WriteOptions>) -> Job<FileInfo> {
         self.at.write_file(path, data, opts)
     }
 
     #[napi]
-    pub fn stat(&self, path: String) -> AsyncTask<Job<FileInfo>> {
+    pub fn stat(&self, path: String) -> Job<FileInfo> {
         self.at.stat(path)
     }
 
     #[napi]
-    pub fn exists(&self, path: String) -> AsyncTask<Job<bool>> {
+    pub fn exists(&self, path: String) -> Job<bool> {
         self.at.exists(path)
     }
 
     #[napi]
-    pub fn list_dir(&self, path: String, opts: Opt<ListDirOptions>) -> AsyncTask<Job<DirPage>> {
+    pub fn list_dir(&self, path: String, opts: Opt<ListDirOptions>) -> Job<DirPage> {
         self.at.list_dir(path, opts)
     }
 
     #[napi]
-    pub fn mkdir(&self, path: String, opts: Opt<MkdirOptions>) -> AsyncTask<Job<FileInfo>> {
+    pub fn mkdir(&self, path: String, opts: Opt<MkdirOptions>) -> Job<FileInfo> {
         self.at.mkdir(path, opts)
     }
 
     #[napi]
-    pub fn remove(&self, path: String, opts: Opt<RemoveOptions>) -> AsyncTask<Job<()>> {
+    pub fn remove(&self, path: String, opts: Opt<RemoveOptions>) -> Job<()> {
         self.at.remove(path, opts)
     }
 
     #[napi]
-    pub fn rename(&self, src: String, dst: String) -> AsyncTask<Job<FileInfo>> {
+    pub fn rename(&self, src: String, dst: String) -> Job<FileInfo> {
         self.at.rename(src, dst)
     }
 
     #[napi]
-    pub fn symlink(&self, target: String, link: String) -> AsyncTask<Job<FileInfo>> {
+    pub fn symlink(&self, target: String, link: String) -> Job<FileInfo> {
         self.at.symlink(target, link)
     }
 
     #[napi]
-    pub fn readlink(&self, path: String) -> AsyncTask<Job<String>> {
+    pub fn readlink(&self, path: String) -> Job<String> {
         self.at.readlink(path)
     }
 
     #[napi]
-    pub fn set_times(&self, path: String, opts: Opt<SetTimesOptions>) -> AsyncTask<Job<FileInfo>> {
+    pub fn set_times(&self, path: String, opts: Opt<SetTimesOptions>) -> Job<FileInfo> {
         self.at.set_times(path, opts)
     }
 
     /// Opens a file handle; `mode` is "r" (default), "r+", "w", "w+", "a", "a+", "x" or "x+".
     #[napi]
-    pub fn open(&self, path: String, mode: Option<String>) -> AsyncTask<Job<FileHandle>> {
+    pub fn open(&self, path: String, mode: Option<String>) -> Job<FileHandle> {
         self.at.open(path, mode)
     }
 }

@@ -1,29 +1,30 @@
-//! Running core calls off the main thread: one generic libuv-pool task.
+//! Promise calls: a core call wrapped so that returning it from a `#[napi]`
+//! method hands JS a Promise and runs the call on the worker pool.
 //!
-//! The closure runs on a libuv worker (the core API is blocking); its result is
+//! The closure runs on a worker (the core API is blocking); its result is
 //! converted on the JS thread, where a core error becomes a JS `Error` with
-//! `.code`. Panics are caught and reported as `internal`.
+//! `.code` (`reactor.rs`). Panics are caught and reported as `internal`.
 
-use crate::error::js_error;
 use napi::bindgen_prelude::*;
-use napi::{Env, Task};
+use napi::sys;
 use sandvol_core::{Error as CoreError, Result as CoreResult};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-type Work<T> = Box<dyn FnOnce() -> CoreResult<T> + Send + 'static>;
+/// A blocking core call and its result.
+pub type Work<T> = Box<dyn FnOnce() -> CoreResult<T> + Send + 'static>;
 
-/// A core call to run on the libuv pool.
+/// A core call that becomes a Promise when returned to JS.
 pub struct Job<T: Send + 'static> {
-    work: Option<Work<T>>,
+    work: Work<T>,
 }
 
-/// Wraps `f` into a Promise-returning task.
-pub fn job<T, F>(f: F) -> AsyncTask<Job<T>>
+/// Wraps `f` into a Promise-returning call.
+pub fn job<T, F>(f: F) -> Job<T>
 where
-    T: ToNapiValue + TypeName + Send + 'static,
+    T: ToNapiValue + Send + 'static,
     F: FnOnce() -> CoreResult<T> + Send + 'static,
 {
-    AsyncTask::new(Job { work: Some(Box::new(f)) })
+    Job { work: Box::new(f) }
 }
 
 /// Runs `f`, turning a panic into an `internal` error instead of crossing the boundary.
@@ -38,16 +39,17 @@ pub fn guarded<T>(f: impl FnOnce() -> CoreResult<T>) -> CoreResult<T> {
     })
 }
 
-impl<T: ToNapiValue + TypeName + Send + 'static> Task for Job<T> {
-    type Output = CoreResult<T>;
-    type JsValue = T;
-
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        let work = self.work.take().expect("a job runs once");
-        Ok(guarded(work))
+impl<T: ToNapiValue + Send + 'static> ToNapiValue for Job<T> {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        crate::reactor::promise(env, val.work)
     }
+}
 
-    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<T> {
-        output.map_err(|e| js_error(&env, &e))
+impl<T: Send + 'static> TypeName for Job<T> {
+    fn type_name() -> &'static str {
+        "Promise"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
     }
 }

@@ -79,7 +79,7 @@ impl Engine {
 impl Engine {
     /// Creates a volume: `{name, accessMode: 'RWO'|'ROX'|'RWX', sizeLimit, cacheSize, bufferSize, prefetch, writeback, labels}`.
     #[napi]
-    pub fn create_volume(&self, opts: Opt<CreateVolumeOptions>) -> AsyncTask<Job<Volume>> {
+    pub fn create_volume(&self, opts: Opt<CreateVolumeOptions>) -> Job<Volume> {
         let e = self.inner.clone();
         let opts = opts.take().unwrap_or_default();
         job(move || Ok(e.create_volume(opts.into_core()?)?.into()))
@@ -87,14 +87,14 @@ impl Engine {
 
     /// A volume by id or name.
     #[napi]
-    pub fn get_volume(&self, volume: String) -> AsyncTask<Job<Volume>> {
+    pub fn get_volume(&self, volume: String) -> Job<Volume> {
         let e = self.inner.clone();
         job(move || Ok(e.get_volume(&volume)?.into()))
     }
 
     /// Volumes matching every label given, one page at a time.
     #[napi]
-    pub fn list_volumes(&self, opts: Opt<ListVolumesOptions>) -> AsyncTask<Job<VolumePage>> {
+    pub fn list_volumes(&self, opts: Opt<ListVolumesOptions>) -> Job<VolumePage> {
         let e = self.inner.clone();
         let opts = opts.take().unwrap_or_default();
         job(move || {
@@ -105,7 +105,7 @@ impl Engine {
 
     /// Updates labels, sizeLimit (null removes it) and cache settings.
     #[napi]
-    pub fn update_volume(&self, volume: String, opts: Opt<UpdateVolumeOptions>) -> AsyncTask<Job<Volume>> {
+    pub fn update_volume(&self, volume: String, opts: Opt<UpdateVolumeOptions>) -> Job<Volume> {
         let e = self.inner.clone();
         let opts = opts.take();
         job(move || {
@@ -119,69 +119,69 @@ impl Engine {
 
     /// Deletes a volume; `conflict` while mounted unless `{force: true}`.
     #[napi]
-    pub fn delete_volume(&self, volume: String, opts: Opt<DeleteVolumeOptions>) -> AsyncTask<Job<()>> {
+    pub fn delete_volume(&self, volume: String, opts: Opt<DeleteVolumeOptions>) -> Job<()> {
         let e = self.inner.clone();
         let force = opts.take().and_then(|o| o.force).unwrap_or(false);
         job(move || e.delete_volume(&volume, force))
     }
 
     #[napi]
-    pub fn volume_read_file(&self, volume: String, path: String, opts: Opt<ReadOptions>) -> AsyncTask<Job<Bytes>> {
+    pub fn volume_read_file(&self, volume: String, path: String, opts: Opt<ReadOptions>) -> Job<Bytes> {
         self.at_volume(volume).read_file(path, opts)
     }
 
     #[napi]
-    pub fn volume_write_file(&self, volume: String, path: String, data: Data, opts: Opt<WriteOptions>) -> AsyncTask<Job<FileInfo>> {
+    pub fn volume_write_file(&self, volume: String, path: String, data: Data, opts: Opt<WriteOptions>) -> Job<FileInfo> {
         self.at_volume(volume).write_file(path, data, opts)
     }
 
     #[napi]
-    pub fn volume_stat(&self, volume: String, path: String) -> AsyncTask<Job<FileInfo>> {
+    pub fn volume_stat(&self, volume: String, path: String) -> Job<FileInfo> {
         self.at_volume(volume).stat(path)
     }
 
     #[napi]
-    pub fn volume_exists(&self, volume: String, path: String) -> AsyncTask<Job<bool>> {
+    pub fn volume_exists(&self, volume: String, path: String) -> Job<bool> {
         self.at_volume(volume).exists(path)
     }
 
     #[napi]
-    pub fn volume_list_dir(&self, volume: String, path: String, opts: Opt<ListDirOptions>) -> AsyncTask<Job<DirPage>> {
+    pub fn volume_list_dir(&self, volume: String, path: String, opts: Opt<ListDirOptions>) -> Job<DirPage> {
         self.at_volume(volume).list_dir(path, opts)
     }
 
     #[napi]
-    pub fn volume_mkdir(&self, volume: String, path: String, opts: Opt<MkdirOptions>) -> AsyncTask<Job<FileInfo>> {
+    pub fn volume_mkdir(&self, volume: String, path: String, opts: Opt<MkdirOptions>) -> Job<FileInfo> {
         self.at_volume(volume).mkdir(path, opts)
     }
 
     #[napi]
-    pub fn volume_remove(&self, volume: String, path: String, opts: Opt<RemoveOptions>) -> AsyncTask<Job<()>> {
+    pub fn volume_remove(&self, volume: String, path: String, opts: Opt<RemoveOptions>) -> Job<()> {
         self.at_volume(volume).remove(path, opts)
     }
 
     #[napi]
-    pub fn volume_rename(&self, volume: String, src: String, dst: String) -> AsyncTask<Job<FileInfo>> {
+    pub fn volume_rename(&self, volume: String, src: String, dst: String) -> Job<FileInfo> {
         self.at_volume(volume).rename(src, dst)
     }
 
     #[napi]
-    pub fn volume_symlink(&self, volume: String, target: String, link: String) -> AsyncTask<Job<FileInfo>> {
+    pub fn volume_symlink(&self, volume: String, target: String, link: String) -> Job<FileInfo> {
         self.at_volume(volume).symlink(target, link)
     }
 
     #[napi]
-    pub fn volume_readlink(&self, volume: String, path: String) -> AsyncTask<Job<String>> {
+    pub fn volume_readlink(&self, volume: String, path: String) -> Job<String> {
         self.at_volume(volume).readlink(path)
     }
 
     #[napi]
-    pub fn volume_set_times(&self, volume: String, path: String, opts: Opt<SetTimesOptions>) -> AsyncTask<Job<FileInfo>> {
+    pub fn volume_set_times(&self, volume: String, path: String, opts: Opt<SetTimesOptions>) -> Job<FileInfo> {
         self.at_volume(volume).set_times(path, opts)
     }
 
     #[napi]
-    pub fn volume_open(&self, volume: String, path: String, mode: Option<String>) -> AsyncTask<Job<FileHandle>> {
+    pub fn volume_open(&self, volume: String, path: String, mode: Option<String>) -> Job<FileHandle> {
         self.at_volume(volume).open(path, mode)
     }
 }

@@ -1,0 +1,178 @@
+//! Worker threads for Promise calls: a small process-wide pool whose idle
+//! worker keeps polling for the next call a moment before it sleeps.
+//!
+//! Why not libuv's pool: a call handed to a sleeping thread waits for that
+//! thread to wake, and its result waits for the JS thread to wake. On the VMs
+//! we measured each wake-up is ~7 µs, and an empty Promise round trip through
+//! libuv's pool was 21-25 µs, more than a 4 KiB read itself (bench/RESULTS.md,
+//! "Node binding"). Here one idle worker polls the queue for `spin()` after its
+//! last call, so a program that makes calls back to back never waits for a
+//! wake-up; `reactor.rs` does the same on the JS thread for the results.
+//! Blocking core calls (SQLite, fsync) run on these threads, never on the JS
+//! thread.
+
+use parking_lot::{Condvar, Mutex};
+use std::cell::Cell;
+use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// One call to run on a worker.
+pub type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// Environment variable: how long (µs) an idle worker, and the JS thread with
+/// calls in flight, poll before sleeping; 0 turns polling off.
+pub const SPIN_ENV: &str = "SANDVOL_NODE_SPIN_US";
+
+/// Default polling window. Long enough to cover the gap between two calls of a
+/// JS loop and a typical 4 KiB write (~100 µs); short enough that an idle
+/// program stops burning CPU at once.
+const DEFAULT_SPIN: Duration = Duration::from_micros(250);
+
+/// Workers at most: as many as libuv's default pool, so concurrency from JS is
+/// what it was.
+const MAX_THREADS: usize = 4;
+
+/// The polling window: `SANDVOL_NODE_SPIN_US` if set, else 250 µs with two or
+/// more CPUs and none with one (polling would take the CPU the other side
+/// needs).
+pub fn spin() -> Duration {
+    static SPIN: OnceLock<Duration> = OnceLock::new();
+    *SPIN.get_or_init(|| {
+        if let Some(us) = std::env::var(SPIN_ENV).ok().and_then(|v| v.trim().parse::<u64>().ok()) {
+            return Duration::from_micros(us);
+        }
+        match std::thread::available_parallelism() {
+            Ok(n) if n.get() >= 2 => DEFAULT_SPIN,
+            _ => Duration::ZERO,
+        }
+    })
+}
+
+struct Pool {
+    state: Mutex<State>,
+    wake: Condvar,
+    /// Jobs in the queue, read by the polling worker without taking the lock.
+    queued: AtomicUsize,
+}
+
+struct State {
+    queue: VecDeque<Job>,
+    threads: usize,
+    /// One worker is polling the queue and will take the next job itself.
+    polling: bool,
+}
+
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| Pool {
+        state: Mutex::new(State { queue: VecDeque::new(), threads: 0, polling: false }),
+        wake: Condvar::new(),
+        queued: AtomicUsize::new(0),
+    })
+}
+
+/// Queues `job`; a polling worker takes it without a wake-up, else a sleeping
+/// worker is woken or, below the limit, a new one started.
+pub fn submit(job: Job) {
+    let p = pool();
+    let mut st = p.state.lock();
+    st.queue.push_back(job);
+    p.queued.fetch_add(1, Ordering::Release);
+    if st.polling || p.wake.notify_one() {
+        return;
+    }
+    if st.threads < MAX_THREADS {
+        st.threads += 1;
+        let n = st.threads;
+        drop(st);
+        if std::thread::Builder::new().name(format!("sandvol-node-{n}")).spawn(|| work(pool())).is_err() {
+            // No new thread: the job waits for a busy worker (there is at
+            // least one unless this was the first, which must not be lost).
+            let mut st = p.state.lock();
+            st.threads -= 1;
+            if st.threads == 0 {
+                let job = st.queue.pop_back();
+                p.queued.fetch_sub(1, Ordering::Release);
+                drop(st);
+                if let Some(job) = job {
+                    run(job);
+                }
+            }
+        }
+    }
+}
+
+fn run(job: Job) {
+    // Jobs catch their own panics (task::guarded); this keeps the thread
+    // alive if anything around them panics.
+    let _ = catch_unwind(AssertUnwindSafe(job));
+}
+
+thread_local! {
+    /// This worker took the polling role while finishing its job (`poll_next`).
+    static CLAIMED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Called by a job on its worker right before it hands its result to JS: this
+/// worker will poll for the next job when it returns, so a call that JS makes
+/// in reaction to the result is taken by this (warm) thread instead of waking
+/// another one.
+pub fn poll_next() {
+    let p = pool();
+    let mut st = p.state.lock();
+    if !st.polling && !spin().is_zero() {
+        st.polling = true;
+        CLAIMED.with(|c| c.set(true));
+    }
+}
+
+fn work(p: &'static Pool) {
+    let mut st = p.state.lock();
+    // Poll once after each job or wake-up; after a window with nothing, sleep.
+    let mut may_poll = true;
+    loop {
+        let claimed = CLAIMED.with(|c| c.replace(false));
+        if !claimed && let Some(job) = st.queue.pop_front() {
+            p.queued.fetch_sub(1, Ordering::Release);
+            // More queued and nobody polling: hand it to another worker now
+            // rather than after this job.
+            if !st.queue.is_empty() && !st.polling {
+                p.wake.notify_one();
+            }
+            drop(st);
+            run(job);
+            st = p.state.lock();
+            may_poll = true;
+            continue;
+        }
+        if claimed || (may_poll && !st.polling && !spin().is_zero()) {
+            st.polling = true;
+            if st.queue.is_empty() {
+                drop(st);
+                poll_queue(p, spin());
+                st = p.state.lock();
+                may_poll = false;
+            }
+            st.polling = false;
+            continue;
+        }
+        p.wake.wait(&mut st);
+        may_poll = true;
+    }
+}
+
+/// Waits up to `window` for a job to be queued, without sleeping.
+fn poll_queue(p: &Pool, window: Duration) {
+    let deadline = Instant::now() + window;
+    let mut n = 0u32;
+    while p.queued.load(Ordering::Acquire) == 0 {
+        std::hint::spin_loop();
+        n = n.wrapping_add(1);
+        if n.is_multiple_of(64) && Instant::now() >= deadline {
+            return;
+        }
+    }
+}

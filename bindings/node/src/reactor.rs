@@ -1,0 +1,355 @@
+//! The JS-thread side of Promise calls: each call's Promise is created here,
+//! its core call goes to the worker pool (`pool.rs`), and its result is turned
+//! into a JS value and settles the Promise back on the JS thread.
+//!
+//! Why not napi's async work (libuv's pool and a `uv_async` wake-up per call):
+//! a sleeping JS thread takes ~7 µs to wake on the VMs we measured, more than
+//! the binding's whole budget for a Promise call. So while calls are in flight
+//! a libuv idle handle keeps the event loop turning without blocking (timers,
+//! I/O and other callbacks still run), and each turn checks for finished calls.
+//! After `pool::spin()` with no call started or finished, the loop stops
+//! polling and blocks as usual; the worker that finishes next wakes it through
+//! a `uv_async` handle. With no call in flight nothing is polled and nothing
+//! keeps the process alive.
+//!
+//! One reactor per Node environment (main thread, each worker thread), created
+//! on its first call and closed by the environment's cleanup hook.
+
+use crate::pool;
+use crate::task::{Work, guarded};
+use napi::bindgen_prelude::*;
+use napi::sys;
+use parking_lot::Mutex;
+use sandvol_core::Result as CoreResult;
+use std::cell::Cell;
+use std::ffi::{c_int, c_void};
+use std::ptr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Instant;
+
+// libuv, as exported by the node binary that loads this module.
+unsafe extern "C" {
+    fn uv_handle_size(kind: c_int) -> usize;
+    fn uv_idle_init(lp: *mut sys::uv_loop_s, handle: *mut c_void) -> c_int;
+    fn uv_idle_start(handle: *mut c_void, cb: unsafe extern "C" fn(*mut c_void)) -> c_int;
+    fn uv_idle_stop(handle: *mut c_void) -> c_int;
+    fn uv_async_init(lp: *mut sys::uv_loop_s, handle: *mut c_void, cb: unsafe extern "C" fn(*mut c_void)) -> c_int;
+    fn uv_async_send(handle: *mut c_void) -> c_int;
+    fn uv_close(handle: *mut c_void, cb: Option<unsafe extern "C" fn(*mut c_void)>);
+    fn uv_ref(handle: *mut c_void);
+    fn uv_unref(handle: *mut c_void);
+}
+
+// uv_handle_type values (uv.h, UV_HANDLE_TYPE_MAP order).
+const UV_ASYNC: c_int = 1;
+const UV_IDLE: c_int = 6;
+
+/// A finished call: its Promise and how to settle it on the JS thread.
+struct Completion {
+    deferred: Deferred,
+    settle: Box<dyn FnOnce(sys::napi_env, sys::napi_deferred) + Send>,
+}
+
+/// A Promise's deferred handle, carried by the worker but only used on the JS thread.
+struct Deferred(sys::napi_deferred);
+// SAFETY: the worker only moves the pointer; it is dereferenced by napi on the JS thread.
+unsafe impl Send for Deferred {}
+
+/// What workers share with the JS thread.
+struct Shared {
+    done: Mutex<Vec<Completion>>,
+    /// Completions ever pushed, so the polling loop can check without the lock.
+    finished: AtomicUsize,
+    /// The JS thread is not polling: whoever finishes a call must wake it.
+    sleeping: AtomicBool,
+    /// The uv_async handle, null once the environment is gone.
+    wake: Mutex<usize>,
+}
+
+impl Shared {
+    fn finish(&self, c: Completion) {
+        self.done.lock().push(c);
+        self.finished.fetch_add(1, Ordering::SeqCst);
+        // Paired with the JS thread storing `sleeping` and then reading
+        // `finished` (both SeqCst): one of the two sees the other.
+        if self.sleeping.swap(false, Ordering::SeqCst) {
+            let wake = self.wake.lock();
+            if *wake != 0 {
+                unsafe { uv_async_send(*wake as *mut c_void) };
+            }
+        }
+    }
+}
+
+/// Per-environment state, only touched on the JS thread (Cells: settling a
+/// Promise runs JS, which may start new calls while a drain is under way).
+struct Reactor {
+    env: sys::napi_env,
+    idle: *mut c_void,
+    wake: *mut c_void,
+    shared: Arc<Shared>,
+    resource: sys::napi_ref,
+    context: sys::napi_async_context,
+    in_flight: Cell<usize>,
+    taken: Cell<usize>,
+    polling: Cell<bool>,
+    last: Cell<Instant>,
+}
+
+thread_local! {
+    static REACTOR: Cell<*const Reactor> = const { Cell::new(ptr::null()) };
+}
+
+/// Starts `work` on the worker pool and returns the Promise it settles: the
+/// value converted with `T`'s `ToNapiValue`, or the core error as a JS `Error`
+/// with `.code`.
+pub fn promise<T: ToNapiValue + Send + 'static>(env: sys::napi_env, work: Work<T>) -> napi::Result<sys::napi_value> {
+    let r = reactor(env)?;
+    let mut deferred = ptr::null_mut();
+    let mut promise = ptr::null_mut();
+    check_status!(unsafe { sys::napi_create_promise(env, &mut deferred, &mut promise) })?;
+    r.started();
+    let shared = Arc::clone(&r.shared);
+    let deferred = Deferred(deferred);
+    pool::submit(Box::new(move || {
+        let out = guarded(work);
+        let settle = Box::new(move |env, d| unsafe { settle(env, d, out) });
+        pool::poll_next();
+        shared.finish(Completion { deferred, settle });
+    }));
+    Ok(promise)
+}
+
+/// Resolves with the converted value or rejects with the error.
+unsafe fn settle<T: ToNapiValue>(env: sys::napi_env, d: sys::napi_deferred, out: CoreResult<T>) {
+    let value = match out {
+        Ok(v) => unsafe { T::to_napi_value(env, v) }.map_err(|e| unsafe { conversion_error(env, e) }),
+        Err(e) => Err(crate::error::error_value(env, &e)),
+    };
+    unsafe {
+        match value {
+            Ok(v) => sys::napi_resolve_deferred(env, d, v),
+            Err(e) => sys::napi_reject_deferred(env, d, e),
+        };
+    }
+}
+
+/// The JS value to reject with when converting a result failed: the pending
+/// JS exception if that is what failed, else the napi error.
+unsafe fn conversion_error(env: sys::napi_env, e: napi::Error) -> sys::napi_value {
+    let mut pending = false;
+    unsafe { sys::napi_is_exception_pending(env, &mut pending) };
+    if pending {
+        let mut exc = ptr::null_mut();
+        if unsafe { sys::napi_get_and_clear_last_exception(env, &mut exc) } == sys::Status::napi_ok {
+            return exc;
+        }
+    }
+    unsafe { JsError::from(e).into_value(env) }
+}
+
+fn reactor(env: sys::napi_env) -> napi::Result<&'static Reactor> {
+    let cur = REACTOR.with(Cell::get);
+    if !cur.is_null() && unsafe { (*cur).env } == env {
+        return Ok(unsafe { &*cur });
+    }
+    let r = Reactor::new(env)?;
+    REACTOR.with(|c| c.set(r));
+    Ok(unsafe { &*r })
+}
+
+fn alloc_handle(kind: c_int) -> *mut c_void {
+    let words = unsafe { uv_handle_size(kind) }.div_ceil(8);
+    Box::into_raw(vec![0u64; words].into_boxed_slice()).cast()
+}
+
+unsafe fn free_handle(handle: *mut c_void, kind: c_int) {
+    let words = unsafe { uv_handle_size(kind) }.div_ceil(8);
+    drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(handle.cast::<u64>(), words)) });
+}
+
+unsafe extern "C" fn free_idle(handle: *mut c_void) {
+    unsafe { free_handle(handle, UV_IDLE) }
+}
+
+unsafe extern "C" fn free_async(handle: *mut c_void) {
+    unsafe { free_handle(handle, UV_ASYNC) }
+}
+
+/// The reactor a handle's callback belongs to (`data` is a handle's first field).
+unsafe fn owner<'a>(handle: *mut c_void) -> &'a Reactor {
+    unsafe { &*(*handle.cast::<*const Reactor>()) }
+}
+
+unsafe extern "C" fn on_idle(handle: *mut c_void) {
+    unsafe { owner(handle) }.turn();
+}
+
+unsafe extern "C" fn on_wake(handle: *mut c_void) {
+    let r = unsafe { owner(handle) };
+    r.drain();
+    if r.in_flight.get() > 0 {
+        // Calls are still running: poll again, the next may be close.
+        r.start_polling();
+    }
+}
+
+unsafe extern "C" fn on_env_cleanup(arg: *mut c_void) {
+    let r = unsafe { Box::from_raw(arg.cast::<Reactor>()) };
+    REACTOR.with(|c| {
+        if std::ptr::eq(c.get(), &*r) {
+            c.set(ptr::null());
+        }
+    });
+    // Workers still running calls of this environment must not touch the
+    // handle once it is closed; their results are dropped unsettled.
+    *r.shared.wake.lock() = 0;
+    // The async context and the resource's reference go with the environment.
+    unsafe {
+        uv_close(r.idle, Some(free_idle));
+        uv_close(r.wake, Some(free_async));
+    }
+}
+
+impl Reactor {
+    fn new(env: sys::napi_env) -> napi::Result<*const Reactor> {
+        let mut lp = ptr::null_mut();
+        check_status!(unsafe { sys::napi_get_uv_event_loop(env, &mut lp) })?;
+        let mut resource = ptr::null_mut();
+        let mut name = ptr::null_mut();
+        let mut context = ptr::null_mut();
+        let mut resource_ref = ptr::null_mut();
+        unsafe {
+            check_status!(sys::napi_create_object(env, &mut resource))?;
+            check_status!(sys::napi_create_string_utf8(env, c"sandvol".as_ptr(), 7, &mut name))?;
+            check_status!(sys::napi_async_init(env, resource, name, &mut context))?;
+            check_status!(sys::napi_create_reference(env, resource, 1, &mut resource_ref))?;
+        }
+        let idle = alloc_handle(UV_IDLE);
+        let wake = alloc_handle(UV_ASYNC);
+        let r = Box::into_raw(Box::new(Reactor {
+            env,
+            idle,
+            wake,
+            shared: Arc::new(Shared {
+                done: Mutex::new(Vec::new()),
+                finished: AtomicUsize::new(0),
+                sleeping: AtomicBool::new(false),
+                wake: Mutex::new(wake as usize),
+            }),
+            resource: resource_ref,
+            context,
+            in_flight: Cell::new(0),
+            taken: Cell::new(0),
+            polling: Cell::new(false),
+            last: Cell::new(Instant::now()),
+        }));
+        unsafe {
+            if uv_idle_init(lp, idle) != 0 || uv_async_init(lp, wake, on_wake) != 0 {
+                return Err(napi::Error::from_reason("sandvol: could not set up the event loop handles"));
+            }
+            *idle.cast::<*const Reactor>() = r;
+            *wake.cast::<*const Reactor>() = r;
+            // Only calls in flight keep the process alive.
+            uv_unref(wake);
+            check_status!(sys::napi_add_env_cleanup_hook(env, Some(on_env_cleanup), r.cast()))?;
+        }
+        Ok(r)
+    }
+
+    /// A call was submitted: keep the loop alive and poll for its result.
+    fn started(&self) {
+        let n = self.in_flight.get() + 1;
+        self.in_flight.set(n);
+        if n == 1 {
+            unsafe { uv_ref(self.wake) };
+        }
+        self.last.set(Instant::now());
+        self.start_polling();
+    }
+
+    fn start_polling(&self) {
+        if self.polling.get() {
+            return;
+        }
+        if pool::spin().is_zero() {
+            self.shared.sleeping.store(true, Ordering::SeqCst);
+            self.check_after_sleep();
+            return;
+        }
+        self.shared.sleeping.store(false, Ordering::SeqCst);
+        self.polling.set(true);
+        self.last.set(Instant::now());
+        unsafe { uv_idle_start(self.idle, on_idle) };
+    }
+
+    /// One loop turn while polling: settle what finished; stop polling when
+    /// nothing is in flight or nothing happened for the polling window.
+    fn turn(&self) {
+        if self.shared.finished.load(Ordering::Acquire) != self.taken.get() {
+            self.drain();
+            self.last.set(Instant::now());
+        }
+        if !self.polling.get() {
+            return;
+        }
+        if self.in_flight.get() == 0 {
+            self.stop_polling();
+        } else if self.last.get().elapsed() >= pool::spin() {
+            self.stop_polling();
+            self.shared.sleeping.store(true, Ordering::SeqCst);
+            self.check_after_sleep();
+        }
+    }
+
+    /// Right after announcing sleep: a call that finished before its worker
+    /// could see the announcement woke nobody, so wake the loop ourselves (the
+    /// results are then settled from the loop, never inside a JS call).
+    fn check_after_sleep(&self) {
+        if self.shared.finished.load(Ordering::SeqCst) != self.taken.get() {
+            unsafe { uv_async_send(self.wake) };
+        }
+    }
+
+    fn stop_polling(&self) {
+        if self.polling.replace(false) {
+            unsafe { uv_idle_stop(self.idle) };
+        }
+    }
+
+    /// Settles every finished call inside one callback scope, so Node runs the
+    /// Promise reactions (and `process.nextTick`s) when the scope closes, as
+    /// after any native callback.
+    fn drain(&self) {
+        let batch = std::mem::take(&mut *self.shared.done.lock());
+        if batch.is_empty() {
+            return;
+        }
+        self.taken.set(self.taken.get() + batch.len());
+        self.in_flight.set(self.in_flight.get() - batch.len());
+        if self.in_flight.get() == 0 {
+            unsafe { uv_unref(self.wake) };
+        }
+        let env = self.env;
+        unsafe {
+            let mut hs = ptr::null_mut();
+            if sys::napi_open_handle_scope(env, &mut hs) != sys::Status::napi_ok {
+                return;
+            }
+            let mut resource = ptr::null_mut();
+            let mut cs = ptr::null_mut();
+            sys::napi_get_reference_value(env, self.resource, &mut resource);
+            let scoped = sys::napi_open_callback_scope(env, resource, self.context, &mut cs) == sys::Status::napi_ok;
+            for c in batch {
+                (c.settle)(env, c.deferred.0);
+            }
+            if scoped {
+                // Runs the reactions, which may start new calls (re-entering `started`).
+                sys::napi_close_callback_scope(env, cs);
+            }
+            sys::napi_close_handle_scope(env, hs);
+        }
+    }
+}
+
