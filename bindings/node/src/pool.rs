@@ -121,9 +121,11 @@ thread_local! {
 /// in reaction to the result is taken by this (warm) thread instead of waking
 /// another one.
 pub fn poll_next() {
-    let p = pool();
-    let mut st = p.state.lock();
-    if !st.polling && !spin().is_zero() {
+    if spin().is_zero() {
+        return;
+    }
+    let mut st = pool().state.lock();
+    if !st.polling {
         st.polling = true;
         CLAIMED.with(|c| c.set(true));
     }
