@@ -432,11 +432,15 @@ pub struct GcOptions {
 
 // ---------------------------------------------------------------- outputs
 
-/// Bytes handed to JS as a Buffer (copied when small: cheaper than an external buffer).
+/// Bytes handed to JS as a Buffer: a slab slice when small (results.rs), a copy up to
+/// `COPY_MAX` (cheaper than an external buffer), the Vec itself beyond.
 pub struct Bytes(pub Vec<u8>);
 
 impl ToNapiValue for Bytes {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        if let Some(b) = unsafe { crate::results::pooled_buffer(env, &val.0)? } {
+            return Ok(b);
+        }
         if val.0.len() <= COPY_MAX {
             let mut out = ptr::null_mut();
             let mut data = ptr::null_mut();

@@ -1,0 +1,82 @@
+'use strict'
+// Read results are Buffers; small ones (up to 8 KiB) are slices of a shared
+// slab that the native module fills (index.js "pooledBuffer"). Every result
+// must hold its own bytes and keep them, whatever is read after it.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const path = require('node:path')
+const { execFileSync } = require('node:child_process')
+const { openTmp, tmpDir } = require('./helpers')
+
+// Sizes around the pooling limit and the slab size, and well past both.
+const SIZES = [0, 1, 7, 8, 9, 4095, 4096, 8191, 8192, 8193, 65536, 65537, 200000]
+const content = (size, seed) => {
+  const b = Buffer.alloc(size)
+  for (let i = 0; i < size; i++) b[i] = (i * 31 + seed * 17) & 0xff
+  return b
+}
+
+test('read results keep their own bytes, pooled or not', async () => {
+  const { engine } = await openTmp('buffers')
+  await engine.createVolume({ name: 'v', accessMode: 'RWX' })
+  const sb = await engine.claimSandbox('default', { mounts: [{ ref: 'v', mountPoint: '/m' }], waitForMounts: true })
+  for (const [seed, size] of SIZES.entries()) await sb.writeFile(`/m/f${size}`, content(size, seed))
+
+  // Sequential reads, many rounds: enough small results to fill several slabs.
+  const kept = []
+  for (let round = 0; round < 20; round++) {
+    for (const [seed, size] of SIZES.entries()) kept.push([seed, size, await sb.readFile(`/m/f${size}`)])
+  }
+  // Concurrent reads of every kind of result: file, range, handle, direct volume read.
+  const h = await sb.open('/m/f4096')
+  const concurrent = await Promise.all(SIZES.flatMap((size, seed) => [
+    sb.readFile(`/m/f${size}`).then(b => [seed, size, b]),
+    engine.volumeReadFile('v', `/f${size}`).then(b => [seed, size, b])
+  ]))
+  const ranges = await Promise.all(Array.from({ length: 64 }, (_, i) => sb.readFile('/m/f200000', { offset: i * 100, length: 50 + i })))
+  const handleReads = await Promise.all(Array.from({ length: 64 }, (_, i) => h.read(i * 10, 8 + i)))
+  await h.close()
+
+  for (const [seed, size, b] of kept.concat(concurrent)) {
+    assert.ok(Buffer.isBuffer(b), `size ${size}: a Buffer`)
+    assert.equal(b.length, size)
+    assert.ok(b.equals(content(size, seed)), `size ${size}: bytes intact after later reads`)
+  }
+  const big = content(200000, SIZES.indexOf(200000))
+  ranges.forEach((b, i) => assert.ok(b.equals(big.subarray(i * 100, i * 100 + 50 + i)), `range ${i}`))
+  const f4 = content(4096, SIZES.indexOf(4096))
+  handleReads.forEach((b, i) => assert.ok(b.equals(f4.subarray(i * 10, i * 10 + 8 + i)), `handle read ${i}`))
+
+  // Small results share a slab (the pooling is on); large ones own their memory.
+  const [a, b] = [await sb.readFile('/m/f7'), await sb.readFile('/m/f8')]
+  assert.equal(a.buffer, b.buffer, 'two small results are slices of one slab')
+  assert.ok(a.buffer.byteLength > a.length)
+  const large = await sb.readFile('/m/f8193')
+  assert.equal(large.buffer.byteLength, large.length, 'a result over 8 KiB is not pooled')
+  // Writing into one result changes no other.
+  a.fill(0xee)
+  assert.ok(b.equals(content(8, SIZES.indexOf(8))))
+
+  await sb.release()
+  await engine.close()
+})
+
+test('the native module alone (no JS builder) returns the same bytes', () => {
+  const script = `
+    const m = require(process.env.SANDVOL_NODE_NATIVE || ${JSON.stringify(path.join(__dirname, '..', 'sandvol.node'))})
+    ;(async () => {
+      const engine = await m.Engine._open(process.argv[1])
+      await engine.createVolume({ name: 'v', accessMode: 'RWX' })
+      const out = []
+      for (const size of [1, 4096, 8193]) {
+        await engine.volumeWriteFile('v', '/f', Buffer.alloc(size, size & 0xff))
+        const b = await engine.volumeReadFile('v', '/f')
+        out.push([Buffer.isBuffer(b), b.length, b.equals(Buffer.alloc(size, size & 0xff))])
+      }
+      await engine.close()
+      process.stdout.write(JSON.stringify(out))
+    })().catch(e => { console.error(e); process.exit(1) })
+  `
+  const out = JSON.parse(execFileSync(process.execPath, ['-e', script, tmpDir('buffers-native')], { encoding: 'utf8' }))
+  assert.deepEqual(out, [[true, 1, true], [true, 4096, true], [true, 8193, true]])
+})
