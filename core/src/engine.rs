@@ -200,7 +200,7 @@ impl Engine {
             return Ok(());
         }
         if self.flush_uploads(std::time::Duration::from_secs(60)) {
-            self.inner.staging.release_slots();
+            self.inner.staging.release_dir();
         } else {
             tracing::warn!("closing with staged blocks not yet uploaded; the next open uploads them");
         }

@@ -292,7 +292,7 @@ fn writeback_acknowledges_before_upload_and_serves_reads_from_staging() {
     sb.unmount("wb", &m.id).unwrap();
     assert_eq!(e.stats().unwrap().cache.staged_bytes, 0);
     assert!(slow.puts() >= puts);
-    assert_eq!(std::fs::read_dir(d.path().join("staging")).unwrap().count(), 0);
+    assert_eq!(walk(&d.path().join("staging")), Vec::<String>::new(), "no staged file left");
     assert!(e.fsck().unwrap().is_clean());
 }
 
@@ -336,8 +336,8 @@ fn writeback_crash_test() {
     let staged: Vec<String> =
         std::fs::read_dir(d.path().join("staging")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert!(!staged.is_empty(), "the kill should leave staged blocks behind");
-    // Partial blocks are staged in the child's slots, whole ones as files.
-    assert!(staged.iter().any(|n| n.starts_with("slots-")), "{staged:?}");
+    // Everything the child staged is in its own directory (slots and whole-block files).
+    assert!(staged.iter().all(|n| n.starts_with("engine-")), "{staged:?}");
     // Reopen with a plain local store: staged blocks are uploaded first.
     let e = small_blocks(d.path());
     assert_eq!(std::fs::read_dir(d.path().join("staging")).unwrap().count(), 0);
@@ -479,6 +479,56 @@ fn failed_block_stores_keep_the_writes_for_a_retry_and_publish_nothing() {
 }
 
 #[test]
+fn whole_writeback_blocks_of_a_running_engine_are_left_to_it() {
+    let d = tempfile::tempdir().unwrap();
+    let local: Arc<dyn BlockStore> = Arc::new(LocalStore::open(&d.path().join("blocks"), false).unwrap());
+    let slow = Arc::new(SimulatedStore::new(local, Duration::from_millis(500), 50 << 20));
+    let e1 = Engine::open_with(d.path(), EngineOptions { block_size: BS, store: Some(slow.clone()), ..Default::default() }).unwrap();
+    volume_with(&e1, "wb", cfg(1 << 30, 0, true));
+    let at = Target::Volume("wb");
+    let whole = pattern((2 * BS) as usize, 5);
+    e1.write_file(at, "/whole", &whole, &WriteOptions::default()).unwrap();
+    let staged = e1.stats().unwrap().cache.staged_bytes;
+    assert_eq!(staged, whole.len() as u64, "both blocks wait for the slow upload");
+    let files = || -> Vec<String> {
+        let mut v: Vec<String> = walk(&d.path().join("staging")).into_iter().filter(|n| !n.contains(".tmp.")).collect();
+        v.sort();
+        v
+    };
+    let before = files();
+    assert_eq!(before.len(), 2, "{before:?}");
+    // A second engine opening the directory meanwhile takes none of them (it used to
+    // upload and delete them, and then e1's own upload found no file).
+    let puts = slow.puts();
+    let e2 = small_blocks(d.path());
+    assert_eq!(files(), before);
+    assert_eq!(slow.puts(), puts, "the second engine uploaded nothing");
+    assert_eq!(e1.stats().unwrap().cache.staged_bytes, staged);
+    assert_eq!(e1.read_file(at, "/whole").unwrap(), whole, "served from staging before upload");
+    // e1 uploads its own blocks: a clean close leaves staging/ empty.
+    e1.close().unwrap();
+    assert_eq!(files(), Vec::<String>::new());
+    assert_eq!(std::fs::read_dir(d.path().join("staging")).unwrap().count(), 0);
+    assert_eq!(e2.read_file(at, "/whole").unwrap(), whole);
+    assert!(e2.fsck().unwrap().is_clean());
+}
+
+/// Staging entries below `dir`, as "subdir/name" (or "name" at the top).
+fn walk(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.file_type().unwrap().is_dir() {
+            out.extend(std::fs::read_dir(e.path()).unwrap().map(|f| format!("{name}/{}", f.unwrap().file_name().to_string_lossy())));
+        } else {
+            out.push(name);
+        }
+    }
+    out
+}
+
+#[test]
 fn small_writeback_blocks_use_slots_that_another_engine_leaves_alone() {
     let d = tempfile::tempdir().unwrap();
     let local: Arc<dyn BlockStore> = Arc::new(LocalStore::open(&d.path().join("blocks"), false).unwrap());
@@ -489,7 +539,7 @@ fn small_writeback_blocks_use_slots_that_another_engine_leaves_alone() {
     let small = pattern(10_000, 3);
     e1.write_file(at, "/small", &small, &WriteOptions::default()).unwrap();
     assert_eq!(e1.stats().unwrap().cache.staged_bytes, small.len() as u64);
-    let slots = || std::fs::read_dir(d.path().join("staging")).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("slots-")).count();
+    let slots = || std::fs::read_dir(d.path().join("staging")).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("engine-")).count();
     assert_eq!(slots(), 1);
     // A second engine on the same directory (same process, still alive) does not take the slot over.
     let e2 = small_blocks(d.path());

@@ -1,11 +1,16 @@
 //! The writeback journal: blocks acknowledged once fsynced in `staging/`,
 //! uploaded to the block store in the background, uploaded first thing after a crash.
 //!
+//! Each engine stages into its own directory, `engine-<pid>-<start>-<n>/`, so
+//! another engine opening the same data directory can tell whose blocks are
+//! whose: it recovers only the directories of processes that are gone, and
+//! never takes a block (or a half-written file) from an engine still running.
+//!
 //! A whole block is staged as its own file (fsync, rename, directory fsync), so
 //! a local store can take it by rename. A smaller block (a small file's write)
-//! is written into a reusable slot file of this engine (`slots-<pid>-<start>-<n>/`)
-//! and fdatasynced: no new file, no directory entry to make durable, about a
-//! third of the time, which is what a writeback acknowledgement waits for.
+//! is written into a reusable numbered slot file and fdatasynced: no new file,
+//! no directory entry to make durable, about a third of the time, which is
+//! what a writeback acknowledgement waits for.
 
 use crate::error::Result;
 use crate::store::{BlockStore, verify_block};
@@ -26,10 +31,12 @@ pub(crate) struct Staging {
     idle: Condvar,
     /// Blocks smaller than this go to slots.
     block_size: u64,
-    /// This process's slot directory and its free slots.
-    slots_dir: PathBuf,
+    /// This engine's directory (whole blocks by hash, slots by number), and its free slots.
+    own_dir: PathBuf,
+    /// Set once `own_dir` exists and its entry in `staging/` is durable.
+    own_dir_ready: std::sync::OnceLock<()>,
     slots: Mutex<SlotPool>,
-    /// Renames into `staging/` started, and how many of them a directory fsync covers.
+    /// Renames into `own_dir` started, and how many of them a directory fsync covers.
     renamed: std::sync::atomic::AtomicU64,
     dir_synced: Mutex<u64>,
 }
@@ -46,6 +53,15 @@ struct SlotPool {
     created: u32,
 }
 
+/// Names an engine's own directory in `staging/`: `engine-<pid>-<start>-<n>`.
+const OWN_PREFIX: &str = "engine-";
+
+/// The (pid, start time) a staging name after its prefix starts with; 0 where unreadable.
+fn owner_of(rest: &str) -> (i64, i64) {
+    let mut it = rest.split(['-', '.']).map(|x| x.parse::<i64>().unwrap_or(0));
+    (it.next().unwrap_or(0), it.next().unwrap_or(0))
+}
+
 /// A slot file: this header (magic, length, hash), then the bytes at `SLOT_HEADER`.
 const SLOT_HEADER: u64 = 4096;
 const SLOT_MAGIC: &[u8; 8] = b"SVSLOT1\0";
@@ -56,14 +72,15 @@ impl Staging {
         static ENGINES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let (pid, start) = crate::util::process_identity();
         let n = ENGINES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let slots_dir = dir.join(format!("slots-{pid}-{start}-{n}"));
+        let own_dir = dir.join(format!("{OWN_PREFIX}{pid}-{start}-{n}"));
         Staging {
             dir,
             store,
             pending: Mutex::new(HashMap::new()),
             idle: Condvar::new(),
             block_size,
-            slots_dir,
+            own_dir,
+            own_dir_ready: std::sync::OnceLock::new(),
             slots: Mutex::new(SlotPool::default()),
             renamed: Default::default(),
             dir_synced: Mutex::new(0),
@@ -71,37 +88,61 @@ impl Staging {
     }
 
     /// Uploads every block a previous run staged (crash recovery); damaged ones are dropped.
-    /// Slot directories of processes still running are theirs and left alone.
+    /// Directories of engines whose process still runs are theirs and left alone.
     pub(crate) fn recover(&self) -> Result<usize> {
         let mut n = 0;
         for e in std::fs::read_dir(&self.dir)? {
             let e = e?;
             let name = e.file_name().to_string_lossy().to_string();
-            if let Some(owner) = name.strip_prefix("slots-") {
-                let mut it = owner.splitn(3, '-').map(|x| x.parse::<i64>().unwrap_or(0));
-                let (pid, start) = (it.next().unwrap_or(0), it.next().unwrap_or(0));
-                if e.path() != self.slots_dir && !crate::util::process_alive(pid, start) {
-                    n += self.recover_slots(&e.path())?;
+            // `slots-` directories come from before whole blocks were staged per engine too.
+            if let Some(owner) = name.strip_prefix(OWN_PREFIX).or_else(|| name.strip_prefix("slots-")) {
+                let (pid, start) = owner_of(owner);
+                if e.path() != self.own_dir && !crate::util::process_alive(pid, start) {
+                    n += self.recover_dir(&e.path())?;
                     std::fs::remove_dir_all(e.path())?;
                 }
                 continue;
             }
-            if name.starts_with(".tmp.") {
-                let _ = std::fs::remove_file(e.path());
+            // Files directly in `staging/` come from before per-engine directories:
+            // a half-written `.tmp.<pid>.*` of a running process is still being written.
+            if let Some(rest) = name.strip_prefix(".tmp.") {
+                if !crate::util::process_alive(owner_of(rest).0, 0) {
+                    let _ = std::fs::remove_file(e.path());
+                }
                 continue;
             }
-            let data = std::fs::read(e.path())?;
-            if verify_block(&name, &data).is_err() {
-                // Never acknowledged: the fsync before the metadata commit did not finish.
-                tracing::warn!(hash = %name, "dropping a torn staged block");
-                let _ = std::fs::remove_file(e.path());
-                continue;
-            }
-            self.store.put(&name, &data)?;
-            std::fs::remove_file(e.path())?;
-            n += 1;
+            n += usize::from(self.recover_block(&e.path(), &name)?);
         }
         Ok(n)
+    }
+
+    /// Uploads a staged whole-block file and removes it; false if it was torn or gone.
+    fn recover_block(&self, path: &Path, hash: &str) -> Result<bool> {
+        let data = match std::fs::read(path) {
+            Ok(d) => d,
+            // Another engine recovering the same directory took it first.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        if verify_block(hash, &data).is_err() {
+            // Never acknowledged: the fsync before the metadata commit did not finish.
+            tracing::warn!(hash = %hash, "dropping a torn staged block");
+            let _ = std::fs::remove_file(path);
+            return Ok(false);
+        }
+        self.store.put(hash, &data)?;
+        let _ = std::fs::remove_file(path);
+        Ok(true)
+    }
+
+    /// Creates this engine's directory and makes its entry in `staging/` durable, once.
+    fn own_dir(&self) -> Result<&Path> {
+        if self.own_dir_ready.get().is_none() {
+            std::fs::create_dir_all(&self.own_dir)?;
+            std::fs::File::open(&self.dir)?.sync_all()?;
+            let _ = self.own_dir_ready.set(());
+        }
+        Ok(&self.own_dir)
     }
 
     /// Makes every rename into `staging/` so far durable. Concurrent stagers share
@@ -113,18 +154,24 @@ impl Staging {
             return Ok(());
         }
         let upto = self.renamed.load(std::sync::atomic::Ordering::SeqCst);
-        std::fs::File::open(&self.dir)?.sync_all()?;
+        std::fs::File::open(&self.own_dir)?.sync_all()?;
         *synced = upto;
         Ok(())
     }
 
-    /// Uploads the blocks in a dead process's slots.
-    fn recover_slots(&self, dir: &Path) -> Result<usize> {
+    /// Uploads the blocks in a dead engine's directory: numbered slots and whole-block files.
+    fn recover_dir(&self, dir: &Path) -> Result<usize> {
         let mut n = 0;
         for e in std::fs::read_dir(dir)? {
-            if let Some((hash, data)) = read_slot(&e?.path(), None) {
-                self.store.put(&hash, &data)?;
-                n += 1;
+            let e = e?;
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.parse::<u32>().is_ok() {
+                if let Some((hash, data)) = read_slot(&e.path(), None) {
+                    self.store.put(&hash, &data)?;
+                    n += 1;
+                }
+            } else if !name.starts_with(".tmp.") {
+                n += usize::from(self.recover_block(&e.path(), &name)?);
             }
         }
         Ok(n)
@@ -153,12 +200,13 @@ impl Staging {
                 }
             };
         }
-        let tmp = self.dir.join(format!(".tmp.{}.{}", std::process::id(), &hash[..16]));
         let res = (|| -> Result<()> {
+            let dir = self.own_dir()?;
+            let tmp = dir.join(format!(".tmp.{}", &hash[..16]));
             let mut f = std::fs::File::create(&tmp)?;
             f.write_all(data)?;
             f.sync_all()?;
-            std::fs::rename(&tmp, self.dir.join(hash))?;
+            std::fs::rename(&tmp, dir.join(hash))?;
             self.sync_dir()
         })();
         if let Err(e) = res {
@@ -181,11 +229,8 @@ impl Staging {
                 }
             }
         };
-        let path = self.slots_dir.join(slot.to_string());
         let res = (|| -> Result<()> {
-            if fresh {
-                std::fs::create_dir_all(&self.slots_dir)?;
-            }
+            let path = self.own_dir()?.join(slot.to_string());
             let f = std::fs::OpenOptions::new().write(true).create(fresh).truncate(false).open(&path)?;
             let mut header = Vec::with_capacity(80);
             header.extend_from_slice(SLOT_MAGIC);
@@ -198,7 +243,7 @@ impl Staging {
                 // rewrites bytes in place, and fdatasync has only those to write
                 // (plus the size, if this block is larger than any before).
                 f.sync_all()?;
-                std::fs::File::open(&self.slots_dir)?.sync_all()?;
+                std::fs::File::open(&self.own_dir)?.sync_all()?;
             } else {
                 f.sync_data()?;
             }
@@ -226,12 +271,12 @@ impl Staging {
                 })?;
                 self.store.put(hash, &data)?;
                 // Clear the magic so a later recovery does not upload it again (best effort).
-                if let Ok(f) = std::fs::OpenOptions::new().write(true).open(self.slots_dir.join(slot.to_string())) {
+                if let Ok(f) = std::fs::OpenOptions::new().write(true).open(self.own_dir.join(slot.to_string())) {
                     let _ = f.write_all_at(&[0u8; 8], 0);
                 }
             }
             None => {
-                let path = self.dir.join(hash);
+                let path = self.own_dir.join(hash);
                 self.store.put_file(hash, &path)?;
                 let _ = std::fs::remove_file(&path);
             }
@@ -251,8 +296,8 @@ impl Staging {
         let staged = *self.pending.lock().get(hash)?;
         match staged.slot {
             // A slot is reused once its block is uploaded: the hash check tells a stale read.
-            Some(slot) => read_slot(&self.slots_dir.join(slot.to_string()), Some(hash)).map(|(_, d)| d),
-            None => std::fs::read(self.dir.join(hash)).ok(),
+            Some(slot) => read_slot(&self.own_dir.join(slot.to_string()), Some(hash)).map(|(_, d)| d),
+            None => std::fs::read(self.own_dir.join(hash)).ok(),
         }
     }
 
@@ -266,10 +311,10 @@ impl Staging {
         self.pending.lock().values().map(|s| s.size).sum()
     }
 
-    /// Removes this engine's slot files once nothing is staged (a clean close).
-    pub(crate) fn release_slots(&self) {
+    /// Removes this engine's directory once nothing is staged (a clean close).
+    pub(crate) fn release_dir(&self) {
         if self.pending.lock().is_empty() {
-            let _ = std::fs::remove_dir_all(&self.slots_dir);
+            let _ = std::fs::remove_dir_all(&self.own_dir);
         }
     }
 
@@ -304,4 +349,88 @@ fn read_slot(path: &Path, want: Option<&str>) -> Option<(String, Vec<u8>)> {
     f.read_exact_at(&mut data, SLOT_HEADER).ok()?;
     verify_block(&hash, &data).ok()?;
     Some((hash, data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{LocalStore, hash_block};
+
+    fn setup() -> (tempfile::TempDir, Arc<dyn BlockStore>, Staging) {
+        let d = tempfile::tempdir().unwrap();
+        let store: Arc<dyn BlockStore> = Arc::new(LocalStore::open(&d.path().join("blocks"), false).unwrap());
+        std::fs::create_dir_all(d.path().join("staging")).unwrap();
+        let s = Staging::new(d.path().join("staging"), store.clone(), 64);
+        (d, store, s)
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn recovery_takes_dead_engines_blocks_and_leaves_live_ones() {
+        let (d, store, s) = setup();
+        let st = d.path().join("staging");
+        let (pid, start) = crate::util::process_identity();
+        let (whole, small) = (vec![7u8; 64], vec![9u8; 10]);
+        let (hw, hs) = (hash_block(&whole), hash_block(&small));
+        // A dead engine's directory: a whole block, a slot, a half-written file.
+        let dead = st.join(format!("{OWN_PREFIX}{}-1-0", i32::MAX));
+        std::fs::create_dir_all(&dead).unwrap();
+        std::fs::write(dead.join(&hw), &whole).unwrap();
+        let mut slot = SLOT_MAGIC.to_vec();
+        slot.extend_from_slice(&(small.len() as u64).to_le_bytes());
+        slot.extend_from_slice(hs.as_bytes());
+        slot.resize(SLOT_HEADER as usize, 0);
+        slot.extend_from_slice(&small);
+        std::fs::write(dead.join("0"), &slot).unwrap();
+        std::fs::write(dead.join(".tmp.0123456789abcdef"), b"half").unwrap();
+        // A running engine's directory (this process, another engine number).
+        let live = st.join(format!("{OWN_PREFIX}{pid}-{start}-999"));
+        std::fs::create_dir_all(&live).unwrap();
+        std::fs::write(live.join(hash_block(b"live")), b"live").unwrap();
+        // The old layout: whole blocks and half-written files directly in staging/.
+        let legacy = vec![3u8; 64];
+        std::fs::write(st.join(hash_block(&legacy)), &legacy).unwrap();
+        std::fs::write(st.join(hash_block(b"x")), b"torn").unwrap();
+        std::fs::write(st.join(format!(".tmp.{pid}.aaaa")), b"writing").unwrap();
+        std::fs::write(st.join(format!(".tmp.{}.bbbb", i32::MAX)), b"abandoned").unwrap();
+
+        assert_eq!(s.recover().unwrap(), 3, "the dead engine's two blocks and the legacy one");
+        for (h, data) in [(&hw, &whole), (&hs, &small), (&hash_block(&legacy), &legacy)] {
+            assert_eq!(&store.get(h).unwrap(), data);
+        }
+        assert!(!store.exists(&hash_block(b"live")).unwrap(), "a live engine's block is its own to upload");
+        assert!(!store.exists(&hash_block(b"x")).unwrap(), "a torn block is dropped");
+        let mut want = vec![format!(".tmp.{pid}.aaaa"), live.file_name().unwrap().to_string_lossy().into_owned()];
+        want.sort();
+        assert_eq!(names(&st), want);
+        assert_eq!(names(&live), vec![hash_block(b"live")]);
+    }
+
+    #[test]
+    fn an_engine_stages_into_its_own_directory_and_removes_it_when_idle() {
+        let (d, store, s) = setup();
+        let whole = vec![1u8; 64];
+        let h = hash_block(&whole);
+        assert!(s.stage(&h, &whole).unwrap());
+        assert!(!s.stage(&h, &whole).unwrap(), "staged once");
+        let own = s.own_dir.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(own.starts_with(OWN_PREFIX), "{own}");
+        assert_eq!(names(&d.path().join("staging")), vec![own.clone()]);
+        assert_eq!(names(&s.own_dir), vec![h.clone()]);
+        assert_eq!(s.read(&h).unwrap(), whole);
+        // Another engine of this (running) process recovers nothing of it.
+        let other = Staging::new(d.path().join("staging"), store.clone(), 64);
+        assert_eq!(other.recover().unwrap(), 0);
+        assert_eq!(names(&s.own_dir), vec![h.clone()]);
+        s.upload(&h).unwrap();
+        assert_eq!(store.get(&h).unwrap(), whole);
+        assert_eq!(s.staged_bytes(), 0);
+        s.release_dir();
+        assert_eq!(names(&d.path().join("staging")), Vec::<String>::new());
+    }
 }
