@@ -504,7 +504,12 @@ fn whole_writeback_blocks_of_a_running_engine_are_left_to_it() {
     assert_eq!(files(), before);
     assert_eq!(slow.puts(), puts, "the second engine uploaded nothing");
     assert_eq!(e1.stats().unwrap().cache.staged_bytes, staged);
+    // (e2 first: a block e1 has read is in the volume's cache files, which e2 shares.)
+    assert_eq!(e2.read_file(at, "/whole").unwrap(), whole, "another engine reads e1's staged blocks");
+    assert_eq!(slow.puts(), puts, "still not uploaded");
     assert_eq!(e1.read_file(at, "/whole").unwrap(), whole, "served from staging before upload");
+    let rep = e2.fsck().unwrap();
+    assert!(rep.is_clean(), "e1's staged blocks count as present: {rep:?}");
     // e1 uploads its own blocks: a clean close leaves staging/ empty.
     e1.close().unwrap();
     assert_eq!(files(), Vec::<String>::new());
@@ -544,6 +549,9 @@ fn small_writeback_blocks_use_slots_that_another_engine_leaves_alone() {
     // A second engine on the same directory (same process, still alive) does not take the slot over.
     let e2 = small_blocks(d.path());
     assert_eq!(slots(), 1);
+    // (e2 first: a block e1 has read is in the volume's cache files, which e2 shares.)
+    assert_eq!(e2.read_file(at, "/small").unwrap(), small, "another engine reads e1's slot before upload");
+    assert_eq!(e1.stats().unwrap().cache.staged_bytes, small.len() as u64, "still not uploaded");
     assert_eq!(e1.read_file(at, "/small").unwrap(), small, "served from the slot before upload");
     // A clean close uploads and removes the slots.
     e1.close().unwrap();

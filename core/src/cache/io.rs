@@ -56,13 +56,22 @@ impl Engine {
         if !prefetched {
             Counters::bump(&c.misses, 1);
         }
+        let from_store = || {
+            let d = self.inner.store.get(hash)?;
+            Counters::bump(&c.bytes_from_store, d.len() as u64);
+            Ok::<_, crate::Error>(d)
+        };
         let data = match self.inner.staging.read(hash) {
             Some(d) => d,
-            None => {
-                let d = self.inner.store.get(hash)?;
-                Counters::bump(&c.bytes_from_store, d.len() as u64);
-                d
-            }
+            None => match from_store() {
+                Ok(d) => d,
+                // Another engine on this data directory may have staged it (writeback)
+                // and not uploaded it yet; or uploaded it just now, hence the retry.
+                Err(e) => match self.inner.staging.read_other(hash) {
+                    Some(d) => d,
+                    None => from_store().map_err(|_| e)?,
+                },
+            },
         };
         verify_block(hash, &data)?;
         Ok(match ctx.partition.insert(hash, &data, prefetched)? {

@@ -301,6 +301,31 @@ impl Staging {
         }
     }
 
+    /// A block another engine on this data directory staged and has not uploaded
+    /// yet, so that its acknowledged writes are readable here too. Scans the
+    /// other engines' directories: only for blocks the store does not have.
+    pub(crate) fn read_other(&self, hash: &str) -> Option<Vec<u8>> {
+        for e in std::fs::read_dir(&self.dir).ok()?.flatten() {
+            let dir = e.path();
+            if dir == self.own_dir || !e.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            if let Ok(d) = std::fs::read(dir.join(hash))
+                && verify_block(hash, &d).is_ok()
+            {
+                return Some(d);
+            }
+            for f in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                if f.file_name().to_string_lossy().parse::<u32>().is_ok()
+                    && let Some((_, d)) = read_slot(&f.path(), Some(hash))
+                {
+                    return Some(d);
+                }
+            }
+        }
+        None
+    }
+
     /// True while a block is staged and not yet uploaded.
     pub(crate) fn holds(&self, hash: &str) -> bool {
         self.pending.lock().contains_key(hash)

@@ -104,7 +104,9 @@ impl Engine {
                 let (owner, ino, idx, hash): (String, i64, i64, String) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
                 let row: Option<String> = r.get(4)?;
                 *actual.entry(hash.clone()).or_default() += 1;
-                if row.is_none() || !(in_store.contains(&hash) || self.inner.staging.holds(&hash)) {
+                // Staged and not uploaded yet (here or by another engine on this data directory) counts as present.
+                let present = || in_store.contains(&hash) || self.inner.staging.holds(&hash) || self.inner.staging.read_other(&hash).is_some();
+                if row.is_none() || !present() {
                     rep.dangling.push(format!("{owner}/{ino}/{idx} -> {hash}"));
                 }
             }
