@@ -425,6 +425,8 @@ export const _private: {
   readonly writeFileSync: (sb: Sandbox, path: string, data: Data) => FileInfo
   /** ns per call of the same core call looped in Rust (a write writes `data`). */
   readonly rustLoop: (sb: Sandbox, op: 'read' | 'write', path: string, data: Data, iters: number) => number
+  /** The same loop on a worker of the pool (where a Promise call's core call runs). */
+  readonly rustLoopOnWorker: (sb: Sandbox, op: 'read' | 'write', path: string, data: Data, iters: number) => Promise<number>
   /** Panics on a worker thread; rejects with code 'internal'. */
   readonly panic: () => Promise<void>
   /** An empty job: the Promise round trip through the worker pool alone. */

@@ -129,6 +129,7 @@ module.exports = {
     readFileSync: wrapSync(native, '_readFileSync'),
     writeFileSync: wrapSync(native, '_writeFileSync'),
     rustLoop: wrapSync(native, '_rustLoop'),
+    rustLoopOnWorker: native._rustLoopOnWorker,
     panic: native._panicForTest,
     noop: native._noopAsync,
     floorSync: wrapSync(native, '_bindingFloorSync'),

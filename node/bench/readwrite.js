@@ -1,7 +1,11 @@
 'use strict'
 // Cost of a 4 KiB readFile / writeFile from Node next to the same core call
 // looped in Rust (inside the same native module, same run, same data):
-//   rust      core call in a Rust loop (ns/op returned by the module)
+//   rust      core call in a Rust loop on the JS thread (ns/op returned by the module)
+//   rust@worker the same loop on a worker of the pool, where a Promise call's
+//             core call runs: the baseline of the Promise path (the benchmark
+//             VM's two vCPUs do not run the same code equally fast, and the
+//             JS thread and the worker run on different ones; bench/RESULTS.md)
 //   sync      private synchronous binding call from JS (conversion + napi only)
 //   promise   the public API: `await sb.readFile(path)` one at a time (worker pool hop)
 //   promise×8 eight calls in flight at once (throughput, per call)
@@ -55,12 +59,14 @@ async function main () {
   const ops = {
     read: {
       rust: () => _private.rustLoop(sb, 'read', p, data, ITERS),
+      'rust@worker': () => _private.rustLoopOnWorker(sb, 'read', p, data, ITERS),
       sync: () => timeSync(ITERS, () => _private.readFileSync(sb, p)),
       promise: () => timeAsync(ITERS, () => sb.readFile(p)),
       'promise×8': () => timeParallel(ITERS, 8, () => sb.readFile(p))
     },
     write: {
       rust: () => _private.rustLoop(sb, 'write', p, data, ITERS),
+      'rust@worker': () => _private.rustLoopOnWorker(sb, 'write', p, data, ITERS),
       sync: () => timeSync(ITERS, () => _private.writeFileSync(sb, p, data)),
       promise: () => timeAsync(ITERS, () => sb.writeFile(p, data)),
       'promise×8': () => timeParallel(ITERS, 8, () => sb.writeFile(p, data))
@@ -105,13 +111,13 @@ async function main () {
   const cpu = (os.cpus()[0] || {}).model || 'unknown'
   console.log(`machine: nproc=${os.availableParallelism ? os.availableParallelism() : os.cpus().length}, CPU ${cpu}, node ${process.version}`)
   console.log(`${ROUNDS} rounds x ${ITERS} calls per variant, 4 KiB file on an RWX mount, durability=process, medians\n`)
-  console.log('| op (4 KiB) | Rust µs/op | Node sync µs/op | sync − Rust | Node Promise µs/op | Promise − Rust | Promise×8 µs/op |')
+  console.log('| op (4 KiB) | Rust µs/op (JS thread / worker) | Node sync µs/op | sync − Rust | Node Promise µs/op | Promise − Rust on the worker (− Rust on the JS thread) | Promise×8 µs/op |')
   console.log('|---|---|---|---|---|---|---|')
   for (const op of Object.keys(results)) {
     const r = results[op]
     const m = Object.fromEntries(Object.entries(r).map(([k, v]) => [k, median(v)]))
-    const diff = k => median(r[k].map((x, i) => x - r.rust[i]))
-    console.log(`| ${op}File | ${us(m.rust)} | ${us(m.sync)} | ${us(diff('sync'))} | ${us(m.promise)} | ${us(diff('promise'))} | ${us(m['promise×8'])} |`)
+    const diff = (k, base) => median(r[k].map((x, i) => x - r[base][i]))
+    console.log(`| ${op}File | ${us(m.rust)} / ${us(m['rust@worker'])} | ${us(m.sync)} | ${us(diff('sync', 'rust'))} | ${us(m.promise)} | ${us(diff('promise', 'rust@worker'))} (${us(diff('promise', 'rust'))}) | ${us(m['promise×8'])} |`)
   }
   console.log('\nThe binding alone (the arguments and result of the call, core call replaced by an allocation or a canned FileInfo):\n')
   console.log('| path | µs/call |')
