@@ -18,6 +18,6 @@ for (const spin of [undefined, '0', '1']) {
     const out = execFileSync(process.execPath, [path.join(__dirname, 'fixtures', 'calls.js'), tmpDir('reactor')], {
       env, timeout: 60_000, encoding: 'utf8'
     })
-    assert.deepEqual(JSON.parse(out), { seq: 50, concurrent: 64, same: true, ticks: true, code: 'not_found' })
+    assert.deepEqual(JSON.parse(out), { seq: 50, concurrent: 64, same: true, ticks: true, streamTicks: true, code: 'not_found' })
   })
 }
