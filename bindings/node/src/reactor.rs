@@ -250,16 +250,26 @@ impl Reactor {
             last: Cell::new(Instant::now()),
         }));
         unsafe {
-            if uv_idle_init(lp, idle) != 0 || uv_async_init(lp, wake, on_wake) != 0 {
-                return Err(napi::Error::from_reason("sandvol: could not set up the event loop handles"));
+            let idle_ok = uv_idle_init(lp, idle) == 0;
+            let wake_ok = idle_ok && uv_async_init(lp, wake, on_wake) == 0;
+            if wake_ok {
+                *idle.cast::<*const Reactor>() = r;
+                *wake.cast::<*const Reactor>() = r;
+                // Only calls in flight keep the process alive.
+                uv_unref(wake);
             }
-            *idle.cast::<*const Reactor>() = r;
-            *wake.cast::<*const Reactor>() = r;
-            // Only calls in flight keep the process alive.
-            uv_unref(wake);
-            check_status!(sys::napi_add_env_cleanup_hook(env, Some(on_env_cleanup), r.cast()))?;
+            if wake_ok && sys::napi_add_env_cleanup_hook(env, Some(on_env_cleanup), r.cast()) == sys::Status::napi_ok {
+                return Ok(r);
+            }
+            // An initialized handle belongs to the loop until closed (its close
+            // callback frees it); the rest is freed here.
+            if idle_ok { uv_close(idle, Some(free_idle)) } else { free_handle(idle, UV_IDLE) }
+            if wake_ok { uv_close(wake, Some(free_async)) } else { free_handle(wake, UV_ASYNC) }
+            let r = Box::from_raw(r);
+            sys::napi_delete_reference(env, r.resource);
+            sys::napi_async_destroy(env, r.context);
         }
-        Ok(r)
+        Err(napi::Error::from_reason("sandvol: could not set up the event loop handles"))
     }
 
     /// A call was submitted: keep the loop alive and poll for its result.
