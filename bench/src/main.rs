@@ -45,7 +45,7 @@ impl Report {
     fn row(&mut self, name: &str, ours: f64, base: f64, unit: &str, ratio: f64, target: &str, ok: bool) {
         let line = format!(
             "{name:<44} sandvol {ours:>12.1} {unit:<7} baseline {base:>12.1} {unit:<7} ratio {ratio:>7.2}x  target {target:<12} {}",
-            if ok { "ok" } else { "MISSED" }
+            if target == "(no target)" { "" } else if ok { "ok" } else { "MISSED" }
         );
         println!("{line}");
         if !ok {
@@ -228,6 +228,15 @@ fn small_files(a: &Args, r: &mut Report) {
     let ours_create = timed(&mut |p| {
         sb.write_file(&format!("/data/{p}"), &body).unwrap();
     });
+    // Rewrite every file with other bytes of the same size (an editor saving a file).
+    let body2 = pattern(4096, 4);
+    let base_over = timed(&mut |p| {
+        let mut f = std::fs::File::create(plain.join(p)).unwrap();
+        f.write_all(&body2).unwrap();
+    });
+    let ours_over = timed(&mut |p| {
+        sb.write_file(&format!("/data/{p}"), &body2).unwrap();
+    });
     let base_read = timed(&mut |p| {
         let mut f = std::fs::File::open(plain.join(p)).unwrap();
         let mut v = Vec::with_capacity(4096);
@@ -254,6 +263,8 @@ fn small_files(a: &Args, r: &mut Report) {
         let ratio = ours / base;
         r.row(&format!("{n} x 4 KiB files: {what}"), ours, base, "ops/s", ratio, ">= 1/3x", ratio >= 1.0 / 3.0);
     }
+    // Not one of DESIGN.md's targets: reported for the catalog's write cost.
+    r.row(&format!("{n} x 4 KiB files: overwrite"), ours_over, base_over, "ops/s", ours_over / base_over, "(no target)", true);
 }
 
 fn claim_latency(a: &Args, r: &mut Report) {

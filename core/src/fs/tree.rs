@@ -143,8 +143,13 @@ pub(crate) fn inline_content(tx: &Connection, owner: &str, ino: i64) -> Result<V
 pub(crate) fn set_content(tx: &Connection, owner: &str, ino: i64, size: u64, inline: Option<&[u8]>, version: u64, now: i64) -> Result<()> {
     match inline {
         Some(data) => {
-            tx.prepare_cached("INSERT OR REPLACE INTO inline_data (owner, ino, data) VALUES (?1, ?2, ?3)")?
-                .execute(params![owner, ino, data])?;
+            // An upsert updates the row in place: same-size content is overwritten
+            // page by page, where REPLACE deleted the row (freeing its overflow
+            // page) and inserted a new one, ~3 more WAL frames per small write.
+            tx.prepare_cached(
+                "INSERT INTO inline_data (owner, ino, data) VALUES (?1, ?2, ?3) ON CONFLICT(owner, ino) DO UPDATE SET data = excluded.data",
+            )?
+            .execute(params![owner, ino, data])?;
         }
         None => {
             tx.prepare_cached("DELETE FROM inline_data WHERE owner = ?1 AND ino = ?2")?.execute(params![owner, ino])?;
