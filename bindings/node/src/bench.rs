@@ -109,5 +109,3 @@ pub fn binding_floor_write_sync(sb: &Sandbox, path: String, data: Data) -> FileI
         target: None,
     })
 }
-
-

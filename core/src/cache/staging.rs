@@ -99,7 +99,12 @@ impl Staging {
                 let (pid, start) = owner_of(owner);
                 if e.path() != self.own_dir && !crate::util::process_alive(pid, start) {
                     n += self.recover_dir(&e.path())?;
-                    std::fs::remove_dir_all(e.path())?;
+                    // Another engine opening at the same time may have removed it first.
+                    if let Err(err) = std::fs::remove_dir_all(e.path())
+                        && err.kind() != std::io::ErrorKind::NotFound
+                    {
+                        return Err(err.into());
+                    }
                 }
                 continue;
             }
@@ -145,7 +150,7 @@ impl Staging {
         Ok(&self.own_dir)
     }
 
-    /// Makes every rename into `staging/` so far durable. Concurrent stagers share
+    /// Makes every rename into this engine's directory so far durable. Concurrent stagers share
     /// one directory fsync: whoever syncs covers every rename done before it began.
     fn sync_dir(&self) -> Result<()> {
         let mine = self.renamed.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
@@ -162,7 +167,13 @@ impl Staging {
     /// Uploads the blocks in a dead engine's directory: numbered slots and whole-block files.
     fn recover_dir(&self, dir: &Path) -> Result<usize> {
         let mut n = 0;
-        for e in std::fs::read_dir(dir)? {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(rd) => rd,
+            // Recovered and removed by another engine opening at the same time.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e.into()),
+        };
+        for e in entries {
             let e = e?;
             let name = e.file_name().to_string_lossy().to_string();
             if name.parse::<u32>().is_ok() {
