@@ -27,11 +27,15 @@ function fileInfo (path, kind, size, mode, version, atime, mtime, ctime, target)
 // the native module fills, as Buffer.allocUnsafe pools small Buffers: a Buffer
 // with memory of its own cost ~2.7 µs to create, a slice ~0.1 µs
 // (bench/RESULTS.md, "Pooled read Buffers"). As with Node's pool, `buf.buffer`
-// is the slab (use byteOffset and length), and a kept slice keeps its slab.
+// is the slab, holding other results' bytes (use byteOffset and length), and a
+// kept slice keeps its slab. setReadBufferPooling(false) gives every result
+// memory of its own instead.
 const SLAB_SIZE = 64 * 1024
+let pooling = true
 let slab = null
 let slabOffset = SLAB_SIZE
 function pooledBuffer (length) {
+  if (!pooling) return Buffer.allocUnsafeSlow(length) // filled whole by the native module
   if (length > SLAB_SIZE - slabOffset) {
     slab = new ArrayBuffer(SLAB_SIZE)
     slabOffset = 0
@@ -41,6 +45,17 @@ function pooledBuffer (length) {
   return b
 }
 native._setResultBuilders(fileInfo, pooledBuffer)
+
+function setReadBufferPooling (enabled) {
+  if (typeof enabled !== 'boolean') {
+    const e = new Error(`enabled ${String(enabled)} is not a boolean`)
+    e.code = 'invalid_argument'
+    throw e
+  }
+  pooling = enabled
+  slab = null
+  slabOffset = SLAB_SIZE
+}
 
 // napi reports a bad argument type while converting arguments, before sandvol
 // runs, with its own status names ('StringExpected', 'InvalidArg', ...). Every
@@ -123,6 +138,7 @@ module.exports = {
   FileHandle: native.FileHandle,
   MountRequest,
   ERROR_CODES,
+  setReadBufferPooling,
   version: native.version(),
   // For benchmarks and tests only, not part of the API.
   _private: Object.freeze({

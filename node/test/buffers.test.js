@@ -61,6 +61,31 @@ test('read results keep their own bytes, pooled or not', async () => {
   await engine.close()
 })
 
+test('setReadBufferPooling(false) gives every result memory of its own', async () => {
+  const sandvol = require('..')
+  const { engine } = await openTmp('buffers-nopool')
+  await engine.createVolume({ name: 'v', accessMode: 'RWX' })
+  await engine.volumeWriteFile('v', '/a', 'alpha')
+  await engine.volumeWriteFile('v', '/b', 'beta')
+  for (const bad of [undefined, 1, 'false', null]) {
+    assert.throws(() => sandvol.setReadBufferPooling(bad), e => e instanceof Error && e.code === 'invalid_argument')
+  }
+  try {
+    sandvol.setReadBufferPooling(false)
+    const [a, b] = [await engine.volumeReadFile('v', '/a'), await engine.volumeReadFile('v', '/b')]
+    assert.equal(a.toString(), 'alpha')
+    assert.equal(b.toString(), 'beta')
+    assert.equal(a.buffer.byteLength, a.length, 'not a slab slice')
+    assert.equal(b.buffer.byteLength, b.length)
+  } finally {
+    sandvol.setReadBufferPooling(true)
+  }
+  const [a, b] = [await engine.volumeReadFile('v', '/a'), await engine.volumeReadFile('v', '/b')]
+  assert.equal(a.buffer, b.buffer, 'pooled again')
+  assert.deepEqual([a.toString(), b.toString()], ['alpha', 'beta'])
+  await engine.close()
+})
+
 test('the native module alone (no JS builder) returns the same bytes', () => {
   const script = `
     const m = require(process.env.SANDVOL_NODE_NATIVE || ${JSON.stringify(path.join(__dirname, '..', 'sandvol.node'))})
