@@ -7,6 +7,7 @@
 // SANDVOL_NODE_NATIVE points at another build of the module (the benchmark
 // loads a release build this way); normally ./sandvol.node next to this file.
 const native = require(process.env.SANDVOL_NODE_NATIVE || './sandvol.node')
+const { markAsUntransferable } = require('node:worker_threads')
 
 const ERROR_CODES = Object.freeze(native.errorCodes())
 const KNOWN = new Set(ERROR_CODES)
@@ -38,6 +39,9 @@ function pooledBuffer (length) {
   if (!pooling) return Buffer.allocUnsafeSlow(length) // filled whole by the native module
   if (length > SLAB_SIZE - slabOffset) {
     slab = new ArrayBuffer(SLAB_SIZE)
+    // As Node does for its own pool: transferring one result's `.buffer` to a
+    // worker would detach the slab under every other result cut from it.
+    markAsUntransferable(slab)
     slabOffset = 0
   }
   const b = Buffer.from(slab, slabOffset, length)

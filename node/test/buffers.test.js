@@ -6,6 +6,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
 const { execFileSync } = require('node:child_process')
+const { MessageChannel } = require('node:worker_threads')
 const { openTmp, tmpDir } = require('./helpers')
 
 // Sizes around the pooling limit and the slab size, and well past both.
@@ -55,6 +56,15 @@ test('read results keep their own bytes, pooled or not', async () => {
   assert.equal(large.buffer.byteLength, large.length, 'a result over 8 KiB is not pooled')
   // Writing into one result changes no other.
   a.fill(0xee)
+  assert.ok(b.equals(content(8, SIZES.indexOf(8))))
+  // Transferring one result's .buffer to another thread must not detach the
+  // slab under the others (Node ignores or refuses the transfer, by version).
+  const { port1, port2 } = new MessageChannel()
+  try { port1.postMessage(b.buffer, [b.buffer]) } catch (_) {}
+  port1.close()
+  port2.close()
+  assert.equal(a.length, 7, 'a result on the same slab is still there')
+  assert.ok(a.every(x => x === 0xee))
   assert.ok(b.equals(content(8, SIZES.indexOf(8))))
 
   await sb.release()

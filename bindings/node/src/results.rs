@@ -160,8 +160,11 @@ pub unsafe fn pooled_buffer(env: sys::napi_env, bytes: &[u8]) -> napi::Result<Op
     };
     let mut data = ptr::null_mut();
     let mut len = 0usize;
-    check_status!(unsafe { sys::napi_get_buffer_info(env, buf, &mut data, &mut len) })?;
-    if len != bytes.len() || data.is_null() {
+    // Anything but a Buffer of the asked length: build the result the napi way.
+    if unsafe { sys::napi_get_buffer_info(env, buf, &mut data, &mut len) } != sys::Status::napi_ok
+        || len != bytes.len()
+        || data.is_null()
+    {
         return Ok(None);
     }
     // A fresh slice of the slab: nothing else has been handed this memory.
