@@ -199,14 +199,14 @@ impl Engine {
         if self.inner.closed.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
-        if self.flush_uploads(std::time::Duration::from_secs(60)) {
-            self.inner.staging.release_dir();
-        } else {
+        if !self.flush_uploads(std::time::Duration::from_secs(60)) {
             tracing::warn!("closing with staged blocks not yet uploaded; the next open uploads them");
         }
         if let Some(rt) = self.inner.runtime.lock().take() {
             rt.shutdown_timeout(std::time::Duration::from_secs(30));
         }
+        // After the uploads stopped: what is left is for the next engine to open.
+        self.inner.staging.close();
         Ok(())
     }
 

@@ -518,14 +518,21 @@ fn whole_writeback_blocks_of_a_running_engine_are_left_to_it() {
     assert!(e2.fsck().unwrap().is_clean());
 }
 
-/// Staging entries below `dir`, as "subdir/name" (or "name" at the top).
+/// Staging entries below `dir`, as "subdir/name" (or "name" at the top), but
+/// for the lock file each engine keeps in its directory.
 fn walk(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
         let e = e.unwrap();
         let name = e.file_name().to_string_lossy().into_owned();
         if e.file_type().unwrap().is_dir() {
-            out.extend(std::fs::read_dir(e.path()).unwrap().map(|f| format!("{name}/{}", f.unwrap().file_name().to_string_lossy())));
+            out.extend(
+                std::fs::read_dir(e.path())
+                    .unwrap()
+                    .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+                    .filter(|f| f != "lock")
+                    .map(|f| format!("{name}/{f}")),
+            );
         } else {
             out.push(name);
         }

@@ -1,10 +1,13 @@
 //! The writeback journal: blocks acknowledged once fsynced in `staging/`,
 //! uploaded to the block store in the background, uploaded first thing after a crash.
 //!
-//! Each engine stages into its own directory, `engine-<pid>-<start>-<n>/`, so
-//! another engine opening the same data directory can tell whose blocks are
-//! whose: it recovers only the directories of processes that are gone, and
-//! never takes a block (or a half-written file) from an engine still running.
+//! Each engine stages into its own directory, `engine-<pid>-<start>-<n>-<random>/`,
+//! and holds an exclusive `flock` on the `lock` file inside it while it is open.
+//! Another engine opening the same data directory recovers only directories
+//! whose lock it can take: their engine closed or died. A process id would not
+//! do: engines in other PID namespaces (containers sharing a volume directory)
+//! have ids that mean nothing here, and an engine closed in a process that goes
+//! on running must have its leftovers recovered all the same.
 //!
 //! A whole block is staged as its own file (fsync, rename, directory fsync), so
 //! a local store can take it by rename. A smaller block (a small file's write)
@@ -12,7 +15,7 @@
 //! no directory entry to make durable, about a third of the time, which is
 //! what a writeback acknowledgement waits for.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::{BlockStore, verify_block};
 use parking_lot::{Condvar, Mutex};
 use std::collections::HashMap;
@@ -33,8 +36,11 @@ pub(crate) struct Staging {
     block_size: u64,
     /// This engine's directory (whole blocks by hash, slots by number), and its free slots.
     own_dir: PathBuf,
-    /// Set once `own_dir` exists and its entry in `staging/` is durable.
-    own_dir_ready: std::sync::OnceLock<()>,
+    /// The locked `lock` file of `own_dir`, once the directory exists (durably):
+    /// held while the engine is open, dropped (unlocked) by `close`.
+    own_lock: Mutex<Option<std::fs::File>>,
+    /// Set by `close`, under the `pending` lock: nothing is staged after it.
+    closing: std::sync::atomic::AtomicBool,
     slots: Mutex<SlotPool>,
     /// Renames into `own_dir` started, and how many of them a directory fsync covers.
     renamed: std::sync::atomic::AtomicU64,
@@ -53,8 +59,46 @@ struct SlotPool {
     created: u32,
 }
 
-/// Names an engine's own directory in `staging/`: `engine-<pid>-<start>-<n>`.
+/// Names an engine's own directory in `staging/`: `engine-<pid>-<start>-<n>-<random>`.
 const OWN_PREFIX: &str = "engine-";
+
+/// An engine's directory while it is being set up (its lock not yet taken); never recovered.
+const NEW_PREFIX: &str = ".engine-new-";
+
+/// The file in an engine's directory that the engine keeps locked while open.
+const LOCK_FILE: &str = "lock";
+
+/// The state of another engine's directory lock.
+enum Lock {
+    /// Taken by us: its engine closed or died.
+    Free(std::fs::File),
+    /// Its engine is open.
+    Held,
+    /// No lock file: gone with a recovery running at the same time, or made by
+    /// a build from before the lock.
+    Missing,
+}
+
+fn take_lock(dir: &Path) -> Result<Lock> {
+    let f = match std::fs::File::open(dir.join(LOCK_FILE)) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Lock::Missing),
+        Err(e) => return Err(e.into()),
+    };
+    match f.try_lock() {
+        Ok(()) => Ok(Lock::Free(f)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(Lock::Held),
+        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+    }
+}
+
+/// Removes a recovered directory; one already gone was removed by another engine recovering it.
+fn remove_dir(dir: &Path) -> Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+        _ => Ok(()),
+    }
+}
 
 /// The (pid, start time) a staging name after its prefix starts with; 0 where unreadable.
 fn owner_of(rest: &str) -> (i64, i64) {
@@ -72,7 +116,7 @@ impl Staging {
         static ENGINES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let (pid, start) = crate::util::process_identity();
         let n = ENGINES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let own_dir = dir.join(format!("{OWN_PREFIX}{pid}-{start}-{n}"));
+        let own_dir = dir.join(format!("{OWN_PREFIX}{pid}-{start}-{n}-{}", &crate::util::new_id("x")[2..12]));
         Staging {
             dir,
             store,
@@ -80,7 +124,8 @@ impl Staging {
             idle: Condvar::new(),
             block_size,
             own_dir,
-            own_dir_ready: std::sync::OnceLock::new(),
+            own_lock: Mutex::new(None),
+            closing: Default::default(),
             slots: Mutex::new(SlotPool::default()),
             renamed: Default::default(),
             dir_synced: Mutex::new(0),
@@ -88,35 +133,49 @@ impl Staging {
     }
 
     /// Uploads every block a previous run staged (crash recovery); damaged ones are dropped.
-    /// Directories of engines whose process still runs are theirs and left alone.
+    /// Directories of engines still open (their lock is held) are theirs and left alone.
     pub(crate) fn recover(&self) -> Result<usize> {
         let mut n = 0;
         for e in std::fs::read_dir(&self.dir)? {
             let e = e?;
             let name = e.file_name().to_string_lossy().to_string();
-            // `slots-` directories come from before whole blocks were staged per engine too.
-            if let Some(owner) = name.strip_prefix(OWN_PREFIX).or_else(|| name.strip_prefix("slots-")) {
+            let path = e.path();
+            if let Some(owner) = name.strip_prefix(OWN_PREFIX) {
+                if path == self.own_dir {
+                    continue;
+                }
+                let _lock = match take_lock(&path)? {
+                    Lock::Free(f) => Some(f),
+                    Lock::Held => continue,
+                    // Made by a build before the lock file: judged by its process id.
+                    Lock::Missing if !crate::util::process_alive(owner_of(owner).0, owner_of(owner).1) => None,
+                    Lock::Missing => continue,
+                };
+                n += self.recover_dir(&path)?;
+                remove_dir(&path)?;
+                continue;
+            }
+            if name.starts_with(NEW_PREFIX) {
+                continue;
+            }
+            // Older versions: `slots-<pid>-<start>-<n>` directories, with no lock.
+            if let Some(owner) = name.strip_prefix("slots-") {
                 let (pid, start) = owner_of(owner);
-                if e.path() != self.own_dir && !crate::util::process_alive(pid, start) {
-                    n += self.recover_dir(&e.path())?;
-                    // Another engine opening at the same time may have removed it first.
-                    if let Err(err) = std::fs::remove_dir_all(e.path())
-                        && err.kind() != std::io::ErrorKind::NotFound
-                    {
-                        return Err(err.into());
-                    }
+                if !crate::util::process_alive(pid, start) {
+                    n += self.recover_dir(&path)?;
+                    remove_dir(&path)?;
                 }
                 continue;
             }
-            // Files directly in `staging/` come from before per-engine directories:
-            // a half-written `.tmp.<pid>.*` of a running process is still being written.
+            // Older versions staged whole blocks directly in `staging/`: a
+            // half-written `.tmp.<pid>.*` of a running process is still being written.
             if let Some(rest) = name.strip_prefix(".tmp.") {
                 if !crate::util::process_alive(owner_of(rest).0, 0) {
-                    let _ = std::fs::remove_file(e.path());
+                    let _ = std::fs::remove_file(&path);
                 }
                 continue;
             }
-            n += usize::from(self.recover_block(&e.path(), &name)?);
+            n += usize::from(self.recover_block(&path, &name)?);
         }
         Ok(n)
     }
@@ -140,12 +199,22 @@ impl Staging {
         Ok(true)
     }
 
-    /// Creates this engine's directory and makes its entry in `staging/` durable, once.
+    /// Creates this engine's directory, locked, and makes its entry in `staging/`
+    /// durable, once. It is set up under another name and renamed into place
+    /// with its lock held, so no engine ever sees it unlocked while this one lives.
     fn own_dir(&self) -> Result<&Path> {
-        if self.own_dir_ready.get().is_none() {
-            std::fs::create_dir_all(&self.own_dir)?;
+        let mut lock = self.own_lock.lock();
+        if lock.is_none() {
+            if self.closing.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(Error::invalid_state("the engine is closed: nothing more is staged"));
+            }
+            let tmp = self.dir.join(format!("{NEW_PREFIX}{}", &crate::util::new_id("x")[2..]));
+            std::fs::create_dir(&tmp)?;
+            let f = std::fs::File::create(tmp.join(LOCK_FILE))?;
+            f.try_lock().map_err(|e| Error::io(format!("cannot lock {}: {e}", tmp.display())))?;
+            std::fs::rename(&tmp, &self.own_dir)?;
             std::fs::File::open(&self.dir)?.sync_all()?;
-            let _ = self.own_dir_ready.set(());
+            *lock = Some(f);
         }
         Ok(&self.own_dir)
     }
@@ -181,7 +250,7 @@ impl Staging {
                     self.store.put(&hash, &data)?;
                     n += 1;
                 }
-            } else if !name.starts_with(".tmp.") {
+            } else if !name.starts_with(".tmp.") && name != LOCK_FILE {
                 n += usize::from(self.recover_block(&e.path(), &name)?);
             }
         }
@@ -192,6 +261,9 @@ impl Staging {
     pub(crate) fn stage(&self, hash: &str, data: &[u8]) -> Result<bool> {
         {
             let mut p = self.pending.lock();
+            if self.closing.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(Error::invalid_state("the engine is closed: nothing more is staged"));
+            }
             if p.contains_key(hash) {
                 return Ok(false);
             }
@@ -347,11 +419,18 @@ impl Staging {
         self.pending.lock().values().map(|s| s.size).sum()
     }
 
-    /// Removes this engine's directory once nothing is staged (a clean close).
-    pub(crate) fn release_dir(&self) {
-        if self.pending.lock().is_empty() {
-            let _ = std::fs::remove_dir_all(&self.own_dir);
+    /// Stages nothing more; removes this engine's directory if nothing is left
+    /// in it, and unlocks it either way, so that the next engine to open the data
+    /// directory (in this process too) uploads what is left.
+    pub(crate) fn close(&self) {
+        {
+            let p = self.pending.lock();
+            self.closing.store(true, std::sync::atomic::Ordering::SeqCst);
+            if p.is_empty() {
+                let _ = std::fs::remove_dir_all(&self.own_dir);
+            }
         }
+        self.own_lock.lock().take();
     }
 
     /// Waits until every staged block is uploaded, up to `timeout`; true when idle.
@@ -457,16 +536,55 @@ mod tests {
         let own = s.own_dir.file_name().unwrap().to_string_lossy().into_owned();
         assert!(own.starts_with(OWN_PREFIX), "{own}");
         assert_eq!(names(&d.path().join("staging")), vec![own.clone()]);
-        assert_eq!(names(&s.own_dir), vec![h.clone()]);
+        assert_eq!(names(&s.own_dir), vec![h.clone(), LOCK_FILE.to_string()]);
         assert_eq!(s.read(&h).unwrap(), whole);
-        // Another engine of this (running) process recovers nothing of it.
+        // Another engine, even of this process, recovers nothing of it while it is open.
         let other = Staging::new(d.path().join("staging"), store.clone(), 64);
         assert_eq!(other.recover().unwrap(), 0);
-        assert_eq!(names(&s.own_dir), vec![h.clone()]);
+        assert_eq!(names(&s.own_dir), vec![h.clone(), LOCK_FILE.to_string()]);
         s.upload(&h).unwrap();
         assert_eq!(store.get(&h).unwrap(), whole);
         assert_eq!(s.staged_bytes(), 0);
-        s.release_dir();
+        s.close();
+        assert_eq!(names(&d.path().join("staging")), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_locked_directory_is_left_alone_whatever_its_name_says() {
+        // An engine in another PID namespace: its pid means nothing here
+        // (i32::MAX is no process of ours), but it holds its lock.
+        let (d, store, s) = setup();
+        let other = d.path().join("staging").join(format!("{OWN_PREFIX}{}-1-0-abc", i32::MAX));
+        std::fs::create_dir_all(&other).unwrap();
+        let lock = std::fs::File::create(other.join(LOCK_FILE)).unwrap();
+        lock.try_lock().unwrap();
+        let block = vec![4u8; 64];
+        std::fs::write(other.join(hash_block(&block)), &block).unwrap();
+        assert_eq!(s.recover().unwrap(), 0);
+        assert!(!store.exists(&hash_block(&block)).unwrap());
+        assert_eq!(names(&other), vec![hash_block(&block), LOCK_FILE.to_string()]);
+        // It closes (or dies): the next open takes its blocks.
+        drop(lock);
+        assert_eq!(s.recover().unwrap(), 1);
+        assert_eq!(store.get(&hash_block(&block)).unwrap(), block);
+        assert!(!other.exists());
+    }
+
+    #[test]
+    fn a_closed_engines_leftovers_are_recovered_in_the_same_process() {
+        let (d, store, s) = setup();
+        let block = vec![5u8; 64];
+        let h = hash_block(&block);
+        assert!(s.stage(&h, &block).unwrap());
+        // Closed before its upload (a timed-out flush): the block stays, unlocked.
+        s.close();
+        assert!(s.own_dir.join(&h).exists());
+        let err = s.stage(&hash_block(b"late"), b"late").unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::InvalidState, "{err}");
+        assert!(!s.holds(&hash_block(b"late")), "nothing is staged after close");
+        let next = Staging::new(d.path().join("staging"), store.clone(), 64);
+        assert_eq!(next.recover().unwrap(), 1);
+        assert_eq!(store.get(&h).unwrap(), block);
         assert_eq!(names(&d.path().join("staging")), Vec::<String>::new());
     }
 }
