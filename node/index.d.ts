@@ -79,6 +79,11 @@ export interface EngineOptions {
   inlineThreshold?: Size
   /** Mount points at or under these prefixes are refused. */
   reservedPrefixes?: string[]
+  /**
+   * Milliseconds a write waits for another process's catalog transaction
+   * before rejecting with 'timeout' (default 30000; at most 2147483647).
+   */
+  busyTimeoutMs?: number
 }
 
 /** Cache settings; any field may be left out (JuiceFS mount-option semantics). */

@@ -134,6 +134,14 @@ impl Engine {
                 opts.inline_threshold, opts.block_size
             )));
         }
+        // SQLite takes the busy timeout as an int of milliseconds.
+        if opts.busy_timeout.as_millis() > i32::MAX as u128 {
+            return Err(Error::invalid_argument(format!(
+                "busy_timeout {} ms is more than {} ms",
+                opts.busy_timeout.as_millis(),
+                i32::MAX
+            )));
+        }
         opts.reserved_prefixes =
             opts.reserved_prefixes.iter().map(|p| normalize_reserved_prefix(p)).collect::<Result<_>>()?;
         if dir.exists() && !dir.is_dir() {

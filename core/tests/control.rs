@@ -742,3 +742,16 @@ fn a_held_catalog_lock_is_timeout_after_busy_timeout_and_changes_nothing() {
     assert_eq!(code(e.get_volume("late")), ErrorCode::NotFound);
     e.create_volume(CreateVolume { name: Some("late".into()), ..Default::default() }).unwrap();
 }
+
+#[test]
+fn a_busy_timeout_sqlite_cannot_take_is_refused_and_creates_nothing() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("data");
+    let opts = EngineOptions { busy_timeout: Duration::from_millis(i32::MAX as u64 + 1), ..Default::default() };
+    let err = Engine::open_with(&dir, opts).map(|_| ()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidArgument);
+    assert!(err.to_string().contains("busy_timeout 2147483648 ms"), "{err}");
+    assert!(!dir.exists(), "nothing was created");
+    let opts = EngineOptions { busy_timeout: Duration::from_millis(i32::MAX as u64), ..Default::default() };
+    Engine::open_with(&dir, opts).unwrap().close().unwrap();
+}

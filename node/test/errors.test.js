@@ -9,6 +9,16 @@ const { spawn } = require('node:child_process')
 const { openTmp, rejectsWith, tmpDir, sandvol } = require('./helpers')
 const { Engine, ERROR_CODES } = sandvol
 
+// Holds the catalog's write lock until its stdin closes.
+const LOCK_HOLDER = `
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+c.execute('BEGIN IMMEDIATE')
+print('locked', flush=True)
+sys.stdin.read()
+c.execute('COMMIT')
+`
+
 const reached = new Set()
 async function expectCode (p, code, re) {
   const e = await rejectsWith(p, code, re)
@@ -110,29 +120,25 @@ test('every reachable code surfaces as err.code, with a message naming the value
   fs.writeFileSync(path.join(junk, 'catalog.db'), Buffer.alloc(8192, 0x5a))
   await expectCode(Engine.open(junk), 'corrupt')
 
-  const unreached = ERROR_CODES.filter(c => !reached.has(c))
-  // timeout needs another process to hold the catalog's write lock for the
-  // core's 30 s busy timeout: covered by the slow test below.
-  assert.deepEqual(unreached, ['timeout'])
-})
-
-test('timeout: a writer waits out the busy timeout behind another process', {
-  skip: process.env.SANDVOL_SLOW_TESTS ? false : 'takes 30 s (core busy timeout); set SANDVOL_SLOW_TESTS=1'
-}, async () => {
-  const { engine, dir } = await openTmp('timeout')
-  await engine.createVolume({ name: 'v' })
-  const holder = spawn('python3', ['-c', `
-import sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], isolation_level=None)
-c.execute('BEGIN EXCLUSIVE')
-print('locked', flush=True)
-time.sleep(40)
-`, path.join(dir, 'catalog.db')], { stdio: ['ignore', 'pipe', 'inherit'] })
-  await new Promise(resolve => holder.stdout.once('data', resolve))
+  // timeout: another process holds the catalog's write lock for longer than
+  // this engine's busy timeout; nothing is created.
+  await expectCode(Engine.open(tmpDir('busy'), { busyTimeoutMs: -1 }), 'invalid_argument', /busyTimeoutMs -1/)
+  await expectCode(Engine.open(tmpDir('busy'), { busyTimeoutMs: 2 ** 31 }), 'invalid_argument', /busy_timeout 2147483648 ms/)
+  const engine4 = await Engine.open(dir, { busyTimeoutMs: 300 })
+  const holder = spawn('python3', ['-c', LOCK_HOLDER, path.join(dir, 'catalog.db')], { stdio: ['pipe', 'pipe', 'inherit'] })
   try {
-    await rejectsWith(engine.createVolume({ name: 'w' }), 'timeout')
+    await new Promise(resolve => holder.stdout.once('data', resolve))
+    const t0 = Date.now()
+    await expectCode(engine4.createVolume({ name: 'late' }), 'timeout', /busy|lock|timeout/i)
+    const waited = Date.now() - t0
+    assert.ok(waited >= 250 && waited < 10_000, `waited ${waited} ms`)
   } finally {
-    holder.kill()
+    holder.stdin.end() // the holder commits and exits
+    await new Promise(resolve => holder.once('exit', resolve))
   }
-  await engine.close()
+  await expectCode(engine4.getVolume('late'), 'not_found')
+  await engine4.close()
+
+  const unreached = ERROR_CODES.filter(c => !reached.has(c))
+  assert.deepEqual(unreached, [])
 })

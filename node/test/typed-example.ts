@@ -8,7 +8,7 @@ import {
 } from '..'
 
 async function main (): Promise<void> {
-  const engine: Engine = await Engine.open('./sandvol-data', { durability: 'process' })
+  const engine: Engine = await Engine.open('./sandvol-data', { durability: 'process', busyTimeoutMs: 5000 })
   const dir: string = engine.dataDir
   const vol: Volume = await engine.createVolume({ name: 'datasets', accessMode: 'RWX', cacheSize: '1G', bufferSize: 128 << 20, labels: { a: 'b' } })
   const got: Volume = await engine.getVolume(vol.name ?? vol.id)

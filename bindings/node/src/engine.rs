@@ -20,6 +20,8 @@ pub struct EngineOptions {
     pub inline_threshold: Option<Either<f64, String>>,
     /// Mount points at or under these prefixes are refused.
     pub reserved_prefixes: Option<Vec<String>>,
+    /// How long a write waits for another process's transaction before `timeout` (default 30000).
+    pub busy_timeout_ms: Option<f64>,
 }
 
 impl EngineOptions {
@@ -36,6 +38,9 @@ impl EngineOptions {
         }
         if let Some(p) = self.reserved_prefixes {
             o.reserved_prefixes = p;
+        }
+        if let Some(ms) = opt_uint("busyTimeoutMs", self.busy_timeout_ms)? {
+            o.busy_timeout = Duration::from_millis(ms);
         }
         Ok(o)
     }
