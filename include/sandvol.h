@@ -188,6 +188,12 @@ typedef struct sandvol_engine_options {
    * Number of entries in `reserved_prefixes`.
    */
   size_t reserved_prefixes_len;
+  /**
+   * Milliseconds a write waits for another process's catalog transaction
+   * before SANDVOL_ERR_TIMEOUT; SANDVOL_UNSET = default (30000). Added in the
+   * second layout: a caller built against the first gets the default.
+   */
+  int64_t busy_timeout_ms;
 } sandvol_engine_options;
 
 /**

@@ -482,6 +482,7 @@ class Engine:
         block_size: Optional[SizeLike] = None,
         inline_threshold: Optional[SizeLike] = None,
         reserved_prefixes: Optional[Sequence[str]] = None,
+        busy_timeout_ms: Optional[int] = None,
     ) -> None: ...
     @property
     def data_dir(self) -> pathlib.Path:

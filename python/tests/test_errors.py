@@ -8,7 +8,7 @@ import errno
 import os
 import time
 from pathlib import Path
-from typing import Dict, Tuple, Type
+from typing import Callable, ContextManager, Dict, Tuple, Type
 
 import pytest
 
@@ -105,6 +105,31 @@ def test_panic_becomes_internal_error() -> None:
     with pytest.raises(sandvol.InternalError) as ei:
         _native._panic()
     assert ei.value.code == "internal" and "deliberate test panic" in str(ei.value)
+
+
+def test_timeout_after_busy_timeout_ms_changes_nothing(
+    tmp_path: Path, hold_catalog_lock: Callable[[Path], ContextManager[None]]
+) -> None:
+    """Another process holds the catalog's write lock for longer than the
+    engine's busy timeout: TimeoutError (code "timeout"), and nothing created."""
+    data_dir = tmp_path / "busy"
+    with pytest.raises(sandvol.InvalidArgumentError) as ei:
+        sandvol.Engine(data_dir, busy_timeout_ms=-1)
+    assert "-1" in str(ei.value)
+    with pytest.raises(sandvol.InvalidArgumentError) as ei:
+        sandvol.Engine(data_dir, busy_timeout_ms=2**31)
+    assert "busy_timeout 2147483648 ms" in str(ei.value)
+    assert not data_dir.exists()
+    with sandvol.Engine(data_dir, busy_timeout_ms=300) as engine:
+        with hold_catalog_lock(data_dir):
+            t0 = time.monotonic()
+            with pytest.raises(sandvol.TimeoutError) as te:
+                engine.create_volume(name="late")
+            waited = time.monotonic() - t0
+        assert te.value.code == "timeout" and isinstance(te.value, builtins.TimeoutError)
+        assert 0.25 <= waited < 10, waited
+        with pytest.raises(sandvol.NotFoundError):
+            engine.get_volume("late")
 
 
 def test_codes_from_real_operations(engine: sandvol.Engine) -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import List
+from typing import Callable, ContextManager, List
 
 import sandvol
 
@@ -60,40 +58,24 @@ def test_concurrent_cas_from_threads_loses_no_update(engine: sandvol.Engine) -> 
     assert engine.volume_read_file("cas", "/counter") == b"60"
 
 
-LOCK_HOLDER = (
-    "import sqlite3, sys\n"
-    "c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)\n"
-    "c.execute('BEGIN IMMEDIATE')\n"
-    "print('locked', flush=True)\n"
-    "sys.stdin.readline()\n"
-    "c.execute('COMMIT')\n"
-)
-
-
-def test_gil_is_released_while_a_call_waits(engine: sandvol.Engine, data_dir: Path) -> None:
+def test_gil_is_released_while_a_call_waits(
+    engine: sandvol.Engine, data_dir: Path, hold_catalog_lock: Callable[[Path], ContextManager[None]]
+) -> None:
     """Another process holds the catalog's write lock; a thread's create_volume
     waits for it inside the engine. If that wait held the GIL, this thread could
     neither count nor release the lock, and the call would end in TimeoutError
     after the engine's 30 s busy timeout."""
     engine.create_volume(name="warm")
-    holder = subprocess.Popen(
-        [sys.executable, "-c", LOCK_HOLDER, str(data_dir / "catalog.db")],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdin is not None
-        assert holder.stdout.readline().strip() == "locked"
-        result: List[object] = []
+    result: List[object] = []
 
-        def create() -> None:
-            try:
-                result.append(engine.create_volume(name="after-wait"))
-            except BaseException as e:  # noqa: BLE001
-                result.append(e)
+    def create() -> None:
+        try:
+            result.append(engine.create_volume(name="after-wait"))
+        except BaseException as e:  # noqa: BLE001
+            result.append(e)
 
-        t = threading.Thread(target=create)
+    t = threading.Thread(target=create)
+    with hold_catalog_lock(data_dir):
         t.start()
         ticks_while_blocked = 0
         deadline = time.monotonic() + 0.5
@@ -101,14 +83,8 @@ def test_gil_is_released_while_a_call_waits(engine: sandvol.Engine, data_dir: Pa
             ticks_while_blocked += 1
         assert t.is_alive(), "the call should still be waiting for the lock"
         assert result == []
-        holder.stdin.write("\n")
-        holder.stdin.flush()
-        t.join(timeout=30)
-        assert not t.is_alive()
-    finally:
-        if holder.poll() is None and holder.stdin is not None and not holder.stdin.closed:
-            holder.stdin.close()  # EOF also ends readline(): the holder commits and exits
-        holder.wait(timeout=30)
+    t.join(timeout=30)
+    assert not t.is_alive()
     assert len(result) == 1 and isinstance(result[0], sandvol.Volume), result
     assert result[0].name == "after-wait"
     assert ticks_while_blocked > 10_000, ticks_while_blocked

@@ -70,6 +70,11 @@ int main(int argc, char **argv) {
     eo.durability = BAD;
     BADARG("durability", sandvol_engine_open_with(dir, &eo, &eout));
     eo.durability = NULL;
+    eo.busy_timeout_ms = -5;
+    BADARG("busy_timeout_ms", sandvol_engine_open_with(dir, &eo, &eout));
+    eo.busy_timeout_ms = 2147483648LL; /* SQLite takes an int of milliseconds */
+    BADARG("busy_timeout 2147483648 ms", sandvol_engine_open_with(dir, &eo, &eout));
+    eo.busy_timeout_ms = SANDVOL_UNSET;
     eo.reserved_prefixes_len = 2; /* with a NULL array */
     BADARG("reserved_prefixes", sandvol_engine_open_with(dir, &eo, &eout));
     const char *prefixes[] = {"/ok", BAD};

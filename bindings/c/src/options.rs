@@ -31,8 +31,12 @@ pub const SANDVOL_WRITE_EXCLUSIVE: c_int = 3;
 
 macro_rules! versioned {
     ($t:ident, $defaults:expr) => {
+        versioned!($t, size_of::<$t>(), $defaults);
+    };
+    // A struct that grew: callers built against the first layout (`v1` bytes) still pass.
+    ($t:ident, $v1:expr, $defaults:expr) => {
         impl Versioned for $t {
-            const V1_SIZE: usize = size_of::<$t>();
+            const V1_SIZE: usize = $v1;
             fn defaults() -> Self {
                 $defaults
             }
@@ -91,16 +95,25 @@ pub struct sandvol_engine_options {
     pub reserved_prefixes: *const *const c_char,
     /// Number of entries in `reserved_prefixes`.
     pub reserved_prefixes_len: usize,
+    /// Milliseconds a write waits for another process's catalog transaction
+    /// before SANDVOL_ERR_TIMEOUT; SANDVOL_UNSET = default (30000). Added in the
+    /// second layout: a caller built against the first gets the default.
+    pub busy_timeout_ms: i64,
 }
 
-versioned!(sandvol_engine_options, sandvol_engine_options {
-    size: size_of::<sandvol_engine_options>(),
-    block_size: 0,
-    inline_threshold: SANDVOL_UNSET,
-    durability: std::ptr::null(),
-    reserved_prefixes: std::ptr::null(),
-    reserved_prefixes_len: 0,
-});
+versioned!(
+    sandvol_engine_options,
+    std::mem::offset_of!(sandvol_engine_options, busy_timeout_ms),
+    sandvol_engine_options {
+        size: size_of::<sandvol_engine_options>(),
+        block_size: 0,
+        inline_threshold: SANDVOL_UNSET,
+        durability: std::ptr::null(),
+        reserved_prefixes: std::ptr::null(),
+        reserved_prefixes_len: 0,
+        busy_timeout_ms: SANDVOL_UNSET,
+    }
+);
 
 /// Options of `sandvol_volume_create` and `sandvol_snapshot_fork`.
 #[repr(C)]
@@ -348,6 +361,9 @@ pub unsafe fn engine_options(p: *const sandvol_engine_options) -> Result<sandvol
     }
     if let Some(d) = unsafe { opt_str_arg(o.durability, "durability") }? {
         out.durability = d.parse()?;
+    }
+    if let Some(ms) = opt_u64(o.busy_timeout_ms, "busy_timeout_ms")? {
+        out.busy_timeout = std::time::Duration::from_millis(ms);
     }
     if !o.reserved_prefixes.is_null() {
         crate::boundary::check_len(o.reserved_prefixes_len, size_of::<*const c_char>(), "reserved_prefixes_len")?;

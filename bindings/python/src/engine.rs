@@ -32,9 +32,11 @@ impl PyEngine {
     /// Opens (creating if needed) a data directory. `durability` is "process"
     /// (default: acknowledged writes survive a process crash) or "power" (they
     /// also survive power loss). `block_size`, `inline_threshold` accept sizes;
-    /// `reserved_prefixes` replaces the mount-point prefixes that are refused.
+    /// `reserved_prefixes` replaces the mount-point prefixes that are refused;
+    /// `busy_timeout_ms` is how long a write waits for another process's
+    /// catalog transaction before `TimeoutError` (default 30000).
     #[new]
-    #[pyo3(signature = (path=None, *, durability=None, block_size=None, inline_threshold=None, reserved_prefixes=None))]
+    #[pyo3(signature = (path=None, *, durability=None, block_size=None, inline_threshold=None, reserved_prefixes=None, busy_timeout_ms=None))]
     fn new(
         py: Python<'_>,
         path: Option<PathBuf>,
@@ -42,6 +44,7 @@ impl PyEngine {
         block_size: Option<SizeArg>,
         inline_threshold: Option<SizeArg>,
         reserved_prefixes: Option<Vec<String>>,
+        busy_timeout_ms: Option<NonNeg>,
     ) -> PyResult<Self> {
         let mut opts = EngineOptions::default();
         if let Some(d) = durability {
@@ -55,6 +58,9 @@ impl PyEngine {
         }
         if let Some(r) = reserved_prefixes {
             opts.reserved_prefixes = r;
+        }
+        if let Some(ms) = busy_timeout_ms {
+            opts.busy_timeout = std::time::Duration::from_millis(ms.0);
         }
         let dir = match path {
             Some(p) => p,
