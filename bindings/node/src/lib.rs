@@ -6,6 +6,10 @@
 //! `MountRequest` helper and turns argument-conversion errors into
 //! `invalid_argument`.
 
+// napi-derive registers the exported functions only outside `cargo test`
+// builds, so there every export looks unused.
+#![cfg_attr(test, allow(dead_code))]
+
 mod bench;
 mod convert;
 mod engine;
