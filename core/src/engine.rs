@@ -207,6 +207,14 @@ impl Engine {
         if self.inner.closed.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
+        if std::process::id() != self.inner.pid {
+            // A forked child's copy: the threads, uploads and staging directory
+            // are the parent's, which goes on using them.
+            if let Some(rt) = self.inner.runtime.lock().take() {
+                std::mem::forget(rt);
+            }
+            return Ok(());
+        }
         if !self.flush_uploads(std::time::Duration::from_secs(60)) {
             tracing::warn!("closing with staged blocks not yet uploaded; the next open uploads them");
         }

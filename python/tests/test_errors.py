@@ -223,3 +223,27 @@ def test_fork_child_gets_invalid_state_not_a_hang(engine: sandvol.Engine, data_d
         assert f.read() == b"invalid_state+parent"
     # the parent's engine is unaffected
     assert engine.volume_read_file(vol.id, "/f") == b"parent"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_fork_child_closing_its_copy_leaves_the_parents_staging_alone(engine: sandvol.Engine, data_dir: Path) -> None:
+    """The child's engine is a copy of the parent's: closing it must not remove
+    the staging directory the parent keeps writing writeback blocks into."""
+    vol = engine.create_volume(name="wb", writeback=True)
+    sb = engine.claim_sandbox("default")
+    m = sb.mount(vol.id, "/w")
+    sb.write_file("/w/a", b"a" * 10_000)  # a block: staged, then uploaded
+    sb.unmount(vol.id, m.mount_session_id)  # waits for the upload: the child's copy has nothing pending
+    own = [p for p in (data_dir / "staging").iterdir() if p.name.startswith("engine-")]
+    assert len(own) == 1, own
+    pid = os.fork()
+    if pid == 0:  # child
+        try:
+            engine.close()
+        finally:
+            os._exit(0)
+    _, st = os.waitpid(pid, 0)
+    assert os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0
+    assert own[0].is_dir(), "the parent's staging directory survived the child's close"
+    engine.volume_write_file(vol.id, "/b", b"b" * 10_000)
+    assert engine.volume_read_file(vol.id, "/b") == b"b" * 10_000
