@@ -37,10 +37,12 @@
  * twice) returns SANDVOL_ERR_INVALID_ARGUMENT instead of touching freed
  * memory. Each open handle must be closed exactly once.
  *
- * Option structs grow without breaking the ABI: each starts with a `size`
- * field; always fill one with its _init function (which sets `size` to the
- * struct's sizeof and every field to its default), then set the fields you
- * need. A struct not initialized that way is SANDVOL_ERR_INVALID_ARGUMENT.
+ * Option structs carry their `size`: always fill one with its _init function
+ * (which sets `size` to the struct's sizeof and every field to its default),
+ * then set the fields you need. A struct not initialized that way, or one from
+ * a newer header than the library, is SANDVOL_ERR_INVALID_ARGUMENT. An _init
+ * function writes the library's sizeof, and structs may grow between
+ * versions: build against the header of the library you load.
  * Passing NULL for an options pointer means "all defaults".
  *
  * Targets. File operations take (target_kind, target_id): SANDVOL_TARGET_SANDBOX
@@ -190,8 +192,7 @@ typedef struct sandvol_engine_options {
   size_t reserved_prefixes_len;
   /**
    * Milliseconds a write waits for another process's catalog transaction
-   * before SANDVOL_ERR_TIMEOUT; SANDVOL_UNSET = default (30000). Added in the
-   * second layout: a caller built against the first gets the default.
+   * before SANDVOL_ERR_TIMEOUT; SANDVOL_UNSET = default (30000).
    */
   int64_t busy_timeout_ms;
 } sandvol_engine_options;

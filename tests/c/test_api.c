@@ -3,7 +3,6 @@
  * list, pause, resume, bootstrap failure, force delete), mounts, and every
  * file operation with write modes. */
 #include "test.h"
-#include <stddef.h>
 #include <stdint.h>
 
 #define W(s) ((const uint8_t *)(s)), strlen(s)
@@ -48,16 +47,6 @@ int main(int argc, char **argv) {
     eo.durability = "power";
     eo.busy_timeout_ms = 5000;
     MUST(sandvol_engine_open_with(dir, &eo, &eng));
-    /* A caller built against the first layout (without busy_timeout_ms) still opens. */
-    sandvol_engine_options v1;
-    MUST(sandvol_engine_options_init(&v1));
-    v1.block_size = 1 << 16; /* fixed per data directory */
-    v1.size = offsetof(sandvol_engine_options, busy_timeout_ms);
-    sandvol_engine *eng_v1 = NULL;
-    MUST(sandvol_engine_open_with(dir, &v1, &eng_v1));
-    MUST(sandvol_engine_close(eng_v1));
-    v1.size = offsetof(sandvol_engine_options, busy_timeout_ms) - 1;
-    EXPECT_ERR(SANDVOL_ERR_INVALID_ARGUMENT, sandvol_engine_open_with(dir, &v1, &eng_v1));
 
     /* volumes: labels, list filter and pages, update, get by name and id */
     sandvol_volume_options vo;

@@ -31,12 +31,8 @@ pub const SANDVOL_WRITE_EXCLUSIVE: c_int = 3;
 
 macro_rules! versioned {
     ($t:ident, $defaults:expr) => {
-        versioned!($t, size_of::<$t>(), $defaults);
-    };
-    // A struct that grew: callers built against the first layout (`v1` bytes) still pass.
-    ($t:ident, $v1:expr, $defaults:expr) => {
         impl Versioned for $t {
-            const V1_SIZE: usize = $v1;
+            const V1_SIZE: usize = size_of::<$t>();
             fn defaults() -> Self {
                 $defaults
             }
@@ -96,24 +92,19 @@ pub struct sandvol_engine_options {
     /// Number of entries in `reserved_prefixes`.
     pub reserved_prefixes_len: usize,
     /// Milliseconds a write waits for another process's catalog transaction
-    /// before SANDVOL_ERR_TIMEOUT; SANDVOL_UNSET = default (30000). Added in the
-    /// second layout: a caller built against the first gets the default.
+    /// before SANDVOL_ERR_TIMEOUT; SANDVOL_UNSET = default (30000).
     pub busy_timeout_ms: i64,
 }
 
-versioned!(
-    sandvol_engine_options,
-    std::mem::offset_of!(sandvol_engine_options, busy_timeout_ms),
-    sandvol_engine_options {
-        size: size_of::<sandvol_engine_options>(),
-        block_size: 0,
-        inline_threshold: SANDVOL_UNSET,
-        durability: std::ptr::null(),
-        reserved_prefixes: std::ptr::null(),
-        reserved_prefixes_len: 0,
-        busy_timeout_ms: SANDVOL_UNSET,
-    }
-);
+versioned!(sandvol_engine_options, sandvol_engine_options {
+    size: size_of::<sandvol_engine_options>(),
+    block_size: 0,
+    inline_threshold: SANDVOL_UNSET,
+    durability: std::ptr::null(),
+    reserved_prefixes: std::ptr::null(),
+    reserved_prefixes_len: 0,
+    busy_timeout_ms: SANDVOL_UNSET,
+});
 
 /// Options of `sandvol_volume_create` and `sandvol_snapshot_fork`.
 #[repr(C)]
