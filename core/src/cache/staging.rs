@@ -65,6 +65,9 @@ const OWN_PREFIX: &str = "engine-";
 /// An engine's directory while it is being set up (its lock not yet taken); never recovered.
 const NEW_PREFIX: &str = ".engine-new-";
 
+/// Age after which a `.engine-new-` directory is taken for abandoned.
+const NEW_DIR_STALE: Duration = Duration::from_secs(60);
+
 /// The file in an engine's directory that the engine keeps locked while open.
 const LOCK_FILE: &str = "lock";
 
@@ -156,6 +159,12 @@ impl Staging {
                 continue;
             }
             if name.starts_with(NEW_PREFIX) {
+                // Left by an engine that died while setting its directory up (it
+                // never holds blocks); a young one may still be being set up.
+                let stale = e.metadata().and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().is_ok_and(|a| a > NEW_DIR_STALE));
+                if stale && matches!(take_lock(&path)?, Lock::Free(_) | Lock::Missing) {
+                    remove_dir(&path)?;
+                }
                 continue;
             }
             // Older versions: `slots-<pid>-<start>-<n>` directories, with no lock.
@@ -210,9 +219,15 @@ impl Staging {
             }
             let tmp = self.dir.join(format!("{NEW_PREFIX}{}", &crate::util::new_id("x")[2..]));
             std::fs::create_dir(&tmp)?;
-            let f = std::fs::File::create(tmp.join(LOCK_FILE))?;
-            f.try_lock().map_err(|e| Error::io(format!("cannot lock {}: {e}", tmp.display())))?;
-            std::fs::rename(&tmp, &self.own_dir)?;
+            let set_up = (|| -> Result<std::fs::File> {
+                let f = std::fs::File::create(tmp.join(LOCK_FILE))?;
+                f.try_lock().map_err(|e| Error::io(format!("cannot lock {}: {e}", tmp.display())))?;
+                std::fs::rename(&tmp, &self.own_dir)?;
+                Ok(f)
+            })();
+            let f = set_up.inspect_err(|_| {
+                let _ = std::fs::remove_dir_all(&tmp);
+            })?;
             std::fs::File::open(&self.dir)?.sync_all()?;
             *lock = Some(f);
         }
@@ -586,5 +601,24 @@ mod tests {
         assert_eq!(next.recover().unwrap(), 1);
         assert_eq!(store.get(&h).unwrap(), block);
         assert_eq!(names(&d.path().join("staging")), Vec::<String>::new());
+    }
+
+    #[test]
+    fn abandoned_directory_setups_are_removed_once_old() {
+        let (d, _store, s) = setup();
+        let st = d.path().join("staging");
+        let make = |name: &str, age: Duration| {
+            let p = st.join(name);
+            std::fs::create_dir(&p).unwrap();
+            let lock = std::fs::File::create(p.join(LOCK_FILE)).unwrap();
+            std::fs::File::open(&p).unwrap().set_modified(std::time::SystemTime::now() - age).unwrap();
+            lock
+        };
+        drop(make(&format!("{NEW_PREFIX}old"), Duration::from_secs(600)));
+        drop(make(&format!("{NEW_PREFIX}young"), Duration::ZERO));
+        let held = make(&format!("{NEW_PREFIX}held"), Duration::from_secs(600));
+        held.try_lock().unwrap();
+        assert_eq!(s.recover().unwrap(), 0);
+        assert_eq!(names(&st), vec![format!("{NEW_PREFIX}held"), format!("{NEW_PREFIX}young")]);
     }
 }
