@@ -32,6 +32,8 @@ pub(crate) struct Staging {
     /// hash → where and how large, for blocks staged and not yet uploaded.
     pending: Mutex<HashMap<String, Staged>>,
     idle: Condvar,
+    /// Signalled when a block being staged became durable or failed.
+    staged: Condvar,
     /// Blocks smaller than this go to slots.
     block_size: u64,
     /// This engine's directory (whole blocks by hash, slots by number), and its free slots.
@@ -51,6 +53,8 @@ pub(crate) struct Staging {
 struct Staged {
     size: u64,
     slot: Option<u32>,
+    /// Written and synced: a write of the same bytes may be acknowledged on it.
+    durable: bool,
 }
 
 #[derive(Default)]
@@ -125,6 +129,7 @@ impl Staging {
             store,
             pending: Mutex::new(HashMap::new()),
             idle: Condvar::new(),
+            staged: Condvar::new(),
             block_size,
             own_dir,
             own_lock: Mutex::new(None),
@@ -276,42 +281,50 @@ impl Staging {
     pub(crate) fn stage(&self, hash: &str, data: &[u8]) -> Result<bool> {
         {
             let mut p = self.pending.lock();
-            if self.closing.load(std::sync::atomic::Ordering::SeqCst) {
-                return Err(Error::invalid_state("the engine is closed: nothing more is staged"));
+            loop {
+                if self.closing.load(std::sync::atomic::Ordering::SeqCst) {
+                    return Err(Error::invalid_state("the engine is closed: nothing more is staged"));
+                }
+                match p.get(hash) {
+                    Some(s) if s.durable => return Ok(false),
+                    // Another write of the same bytes is staging it: acknowledge
+                    // on its copy once that is durable (or stage it here if it fails).
+                    Some(_) => self.staged.wait(&mut p),
+                    None => break,
+                }
             }
-            if p.contains_key(hash) {
-                return Ok(false);
-            }
-            p.insert(hash.to_string(), Staged { size: data.len() as u64, slot: None });
+            p.insert(hash.to_string(), Staged { size: data.len() as u64, slot: None, durable: false });
         }
-        if (data.len() as u64) < self.block_size {
-            return match self.stage_in_slot(hash, data) {
+        let res = if (data.len() as u64) < self.block_size {
+            self.stage_in_slot(hash, data).map(Some)
+        } else {
+            (|| -> Result<Option<u32>> {
+                let dir = self.own_dir()?;
+                let tmp = dir.join(format!(".tmp.{}", &hash[..16]));
+                let mut f = std::fs::File::create(&tmp)?;
+                f.write_all(data)?;
+                f.sync_all()?;
+                std::fs::rename(&tmp, dir.join(hash))?;
+                self.sync_dir()?;
+                Ok(None)
+            })()
+        };
+        {
+            let mut p = self.pending.lock();
+            match &res {
                 Ok(slot) => {
-                    if let Some(s) = self.pending.lock().get_mut(hash) {
-                        s.slot = Some(slot);
+                    if let Some(s) = p.get_mut(hash) {
+                        s.slot = *slot;
+                        s.durable = true;
                     }
-                    Ok(true)
                 }
-                Err(e) => {
-                    self.pending.lock().remove(hash);
-                    Err(e)
+                Err(_) => {
+                    p.remove(hash);
                 }
-            };
+            }
         }
-        let res = (|| -> Result<()> {
-            let dir = self.own_dir()?;
-            let tmp = dir.join(format!(".tmp.{}", &hash[..16]));
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(data)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, dir.join(hash))?;
-            self.sync_dir()
-        })();
-        if let Err(e) = res {
-            self.pending.lock().remove(hash);
-            return Err(e);
-        }
-        Ok(true)
+        self.staged.notify_all();
+        res.map(|_| true)
     }
 
     /// Writes a small block into a free slot (a new one if none is free) and
@@ -620,5 +633,27 @@ mod tests {
         held.try_lock().unwrap();
         assert_eq!(s.recover().unwrap(), 0);
         assert_eq!(names(&st), vec![format!("{NEW_PREFIX}held"), format!("{NEW_PREFIX}young")]);
+    }
+
+    #[test]
+    fn a_second_write_of_a_block_being_staged_waits_until_it_is_durable() {
+        let (_d, _store, s) = setup();
+        let s = Arc::new(s);
+        let big = vec![6u8; 32 << 20];
+        let h = hash_block(&big);
+        let first = {
+            let (s, big, h) = (s.clone(), big.clone(), h.clone());
+            std::thread::spawn(move || s.stage(&h, &big).unwrap())
+        };
+        // Once the first write is under way (its temporary file exists), stage the same bytes.
+        let tmp = s.own_dir.join(format!(".tmp.{}", &h[..16]));
+        let t0 = Instant::now();
+        while !tmp.exists() {
+            assert!(t0.elapsed() < Duration::from_secs(10), "the first stage never started");
+            std::thread::yield_now();
+        }
+        assert!(!s.stage(&h, &big).unwrap(), "staged once");
+        assert!(s.own_dir.join(&h).exists(), "acknowledged only once the block is durable in place");
+        assert!(first.join().unwrap());
     }
 }
