@@ -19,6 +19,31 @@ sys.stdin.read()
 c.execute('COMMIT')
 `
 
+// Starts a process holding the catalog's write lock; resolves, once it holds
+// it, to a function that makes it commit and waits for it to exit.
+async function holdCatalogLock (dbPath) {
+  const holder = spawn('python3', ['-c', LOCK_HOLDER, dbPath], { stdio: ['pipe', 'pipe', 'inherit'] })
+  holder.stdin.on('error', () => {}) // the holder may be gone already
+  const exited = new Promise(resolve => holder.once('exit', resolve))
+  try {
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the lock holder did not start within 10 s')), 10_000)
+      holder.once('error', e => { clearTimeout(timer); reject(e) })
+      holder.once('exit', code => { clearTimeout(timer); reject(new Error(`the lock holder exited (${code}) before locking`)) })
+      holder.stdout.once('data', () => { clearTimeout(timer); resolve() })
+    })
+  } catch (e) {
+    holder.kill('SIGKILL')
+    throw e
+  }
+  return async function release () {
+    holder.stdin.end() // EOF: the holder commits and exits
+    const timer = setTimeout(() => holder.kill('SIGKILL'), 10_000)
+    await exited
+    clearTimeout(timer)
+  }
+}
+
 const reached = new Set()
 async function expectCode (p, code, re) {
   const e = await rejectsWith(p, code, re)
@@ -125,19 +150,20 @@ test('every reachable code surfaces as err.code, with a message naming the value
   await expectCode(Engine.open(tmpDir('busy'), { busyTimeoutMs: -1 }), 'invalid_argument', /busyTimeoutMs -1/)
   await expectCode(Engine.open(tmpDir('busy'), { busyTimeoutMs: 2 ** 31 }), 'invalid_argument', /busy_timeout 2147483648 ms/)
   const engine4 = await Engine.open(dir, { busyTimeoutMs: 300 })
-  const holder = spawn('python3', ['-c', LOCK_HOLDER, path.join(dir, 'catalog.db')], { stdio: ['pipe', 'pipe', 'inherit'] })
   try {
-    await new Promise(resolve => holder.stdout.once('data', resolve))
-    const t0 = Date.now()
-    await expectCode(engine4.createVolume({ name: 'late' }), 'timeout', /busy|lock|timeout/i)
-    const waited = Date.now() - t0
-    assert.ok(waited >= 250 && waited < 10_000, `waited ${waited} ms`)
+    const release = await holdCatalogLock(path.join(dir, 'catalog.db'))
+    try {
+      const t0 = Date.now()
+      await expectCode(engine4.createVolume({ name: 'late' }), 'timeout', /busy|lock|timeout/i)
+      const waited = Date.now() - t0
+      assert.ok(waited >= 250 && waited < 10_000, `waited ${waited} ms`)
+    } finally {
+      await release()
+    }
+    await expectCode(engine4.getVolume('late'), 'not_found')
   } finally {
-    holder.stdin.end() // the holder commits and exits
-    await new Promise(resolve => holder.once('exit', resolve))
+    await engine4.close()
   }
-  await expectCode(engine4.getVolume('late'), 'not_found')
-  await engine4.close()
 
   const unreached = ERROR_CODES.filter(c => !reached.has(c))
   assert.deepEqual(unreached, [])

@@ -71,6 +71,12 @@ def hold_catalog_lock() -> Callable[[Path], ContextManager[None]]:
         finally:
             if holder.stdin is not None and not holder.stdin.closed:
                 holder.stdin.close()  # EOF: the holder commits and exits
-            holder.wait(timeout=30)
+            try:
+                holder.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                holder.kill()  # never hide the test's own outcome behind this
+                holder.wait()
+            if holder.stdout is not None:
+                holder.stdout.close()
 
     return hold
