@@ -309,10 +309,15 @@ impl Reactor {
         let budget = TURN_SPIN.min(pool::spin());
         let mut checks = 0u32;
         loop {
-            let drained = self.shared.finished.load(Ordering::Acquire) != self.taken.get();
-            if drained {
+            // A drain runs JS of unknown length: the time is read after every
+            // one (it is needed for `last` anyway); otherwise every 64 checks,
+            // the clock costing more than a check of the counter.
+            let mut now = None;
+            if self.shared.finished.load(Ordering::Acquire) != self.taken.get() {
                 self.drain();
-                self.last.set(Instant::now());
+                let t = Instant::now();
+                self.last.set(t);
+                now = Some(t);
             }
             if !self.polling.get() {
                 return;
@@ -321,10 +326,12 @@ impl Reactor {
                 self.stop_polling();
                 return;
             }
-            // The clock costs more than a check of the counter, but a drain ran
-            // JS of unknown length: look at the clock after every one.
             checks = checks.wrapping_add(1);
-            if (drained || checks.is_multiple_of(64)) && start.elapsed() >= budget {
+            let due = match now {
+                Some(t) => t.duration_since(start) >= budget,
+                None => checks.is_multiple_of(64) && start.elapsed() >= budget,
+            };
+            if due {
                 break;
             }
             std::hint::spin_loop();
