@@ -207,12 +207,9 @@ impl Engine {
         if self.inner.closed.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
-        if std::process::id() != self.inner.pid {
+        if self.inner.forked() {
             // A forked child's copy: the threads, uploads and staging directory
-            // are the parent's, which goes on using them.
-            if let Some(rt) = self.inner.runtime.lock().take() {
-                std::mem::forget(rt);
-            }
+            // are the parent's, which goes on using them (Drop forgets the runtime).
             return Ok(());
         }
         if !self.flush_uploads(std::time::Duration::from_secs(60)) {
@@ -232,7 +229,7 @@ impl Engine {
     }
 
     pub(crate) fn check_open(&self) -> Result<()> {
-        if std::process::id() != self.inner.pid {
+        if self.inner.forked() {
             return Err(Error::invalid_state(format!(
                 "engine for {:?} was opened in process {} before a fork; open a new engine in this process",
                 self.inner.dir.display(),
@@ -292,9 +289,16 @@ impl Engine {
     }
 }
 
+impl Inner {
+    /// True in a process forked from the one that opened the engine.
+    fn forked(&self) -> bool {
+        std::process::id() != self.pid
+    }
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
-        if std::process::id() != self.pid {
+        if self.forked() {
             // A forked child must not join threads it does not have.
             if let Some(rt) = self.runtime.get_mut().take() {
                 std::mem::forget(rt);

@@ -152,11 +152,12 @@ impl Staging {
                 if path == self.own_dir {
                     continue;
                 }
+                let (pid, start) = owner_of(owner);
                 let _lock = match take_lock(&path)? {
                     Lock::Free(f) => Some(f),
                     Lock::Held => continue,
                     // Made by a build before the lock file: judged by its process id.
-                    Lock::Missing if !crate::util::process_alive(owner_of(owner).0, owner_of(owner).1) => None,
+                    Lock::Missing if !crate::util::process_alive(pid, start) => None,
                     Lock::Missing => continue,
                 };
                 n += self.recover_dir(&path)?;
@@ -219,9 +220,7 @@ impl Staging {
     fn own_dir(&self) -> Result<&Path> {
         let mut lock = self.own_lock.lock();
         if lock.is_none() {
-            if self.closing.load(std::sync::atomic::Ordering::SeqCst) {
-                return Err(Error::invalid_state("the engine is closed: nothing more is staged"));
-            }
+            self.refuse_if_closed()?;
             let tmp = self.dir.join(format!("{NEW_PREFIX}{}", &crate::util::new_id("x")[2..]));
             std::fs::create_dir(&tmp)?;
             let set_up = (|| -> Result<std::fs::File> {
@@ -237,6 +236,14 @@ impl Staging {
             *lock = Some(f);
         }
         Ok(&self.own_dir)
+    }
+
+    /// `invalid_state` once `close` ran: nothing is staged after it, and its directory is not re-created.
+    fn refuse_if_closed(&self) -> Result<()> {
+        if self.closing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::invalid_state("the engine is closed: nothing more is staged"));
+        }
+        Ok(())
     }
 
     /// Makes every rename into this engine's directory so far durable. Concurrent stagers share
@@ -282,9 +289,7 @@ impl Staging {
         {
             let mut p = self.pending.lock();
             loop {
-                if self.closing.load(std::sync::atomic::Ordering::SeqCst) {
-                    return Err(Error::invalid_state("the engine is closed: nothing more is staged"));
-                }
+                self.refuse_if_closed()?;
                 match p.get(hash) {
                     Some(s) if s.durable => return Ok(false),
                     // Another write of the same bytes is staging it: acknowledge
