@@ -14,7 +14,8 @@
 // same one), so a change in machine load hits all of them alike; the table
 // reports the median per call and the median of the per-round differences to
 // Rust. Rust and JS write the same bytes (the `data` Buffer).
-// Usage: node bench/readwrite.js [CALLS_PER_ROUND] [ROUNDS]
+// A last table runs long sequences of awaited calls (per-call tail included).
+// Usage: node bench/readwrite.js [CALLS_PER_ROUND] [ROUNDS] [LONG_RUN_CALLS]
 const os = require('node:os')
 const fs = require('node:fs')
 const path = require('node:path')
@@ -23,6 +24,8 @@ const { Engine, _private } = require('..')
 const ITERS = Number(process.argv[2] || 200)
 const ROUNDS = Number(process.argv[3] || 60)
 const SIZE = 4096
+const LONG = Number(process.argv[4] || 10000)
+const LONG_ROUNDS = 2
 
 const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
@@ -103,6 +106,25 @@ async function main () {
     }
     floorWriteCold.push(ns / ITERS)
   }
+  // Long runs: one awaited call after another for LONG calls, next to the same
+  // core calls looped on a worker (one call, the JS thread asleep). Short
+  // rounds above rarely meet the catalog's checkpointer; a long run does, and
+  // its per-call tail is where polling threads and the checkpointer compete.
+  const long = {}
+  for (const op of ['read', 'write']) {
+    long[op] = { worker: [], lat: [] }
+    for (let r = 0; r < LONG_ROUNDS; r++) {
+      const t0 = process.hrtime.bigint()
+      await _private.rustLoopOnWorker(sb, op, p, data, LONG)
+      long[op].worker.push(Number(process.hrtime.bigint() - t0) / LONG)
+      const call = op === 'read' ? () => sb.readFile(p) : () => sb.writeFile(p, data)
+      for (let i = 0; i < LONG; i++) {
+        const t = process.hrtime.bigint()
+        await call()
+        long[op].lat.push(Number(process.hrtime.bigint() - t))
+      }
+    }
+  }
   await sb.release()
   await engine.close()
   fs.rmSync(dir, { recursive: true, force: true })
@@ -127,6 +149,17 @@ async function main () {
   console.log(`| the same, each call right after a core write | ${us(median(floorWriteCold))} |`)
   console.log(`| Promise binding floor (worker pool round trip) | ${us(median(floorAsync))} |`)
   console.log(`| empty Promise round trip (no arguments, no result) | ${us(median(hop))} |`)
+  console.log(`\nLong runs: ${LONG_ROUNDS} x ${LONG} calls one after another, next to the same core calls in one loop on a worker:\n`)
+  console.log('| op (4 KiB) | Rust on the worker µs/op | Node Promise mean µs/op | mean − Rust | p50 | p99 | p99.9 |')
+  console.log('|---|---|---|---|---|---|---|')
+  for (const op of Object.keys(long)) {
+    const l = long[op]
+    const sorted = [...l.lat].sort((a, b) => a - b)
+    const q = f => sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))]
+    const mean = l.lat.reduce((a, b) => a + b, 0) / l.lat.length
+    const rust = l.worker.reduce((a, b) => a + b, 0) / l.worker.length
+    console.log(`| ${op}File | ${us(rust)} | ${us(mean)} | ${us(mean - rust)} | ${us(q(0.5))} | ${us(q(0.99))} | ${us(q(0.999))} |`)
+  }
 }
 
 main().catch(e => {

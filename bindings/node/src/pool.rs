@@ -8,6 +8,7 @@
 //! "Node binding"). Here one idle worker polls the queue for `spin()` after its
 //! last call, so a program that makes calls back to back never waits for a
 //! wake-up; `reactor.rs` does the same on the JS thread for the results.
+//! Both pollers offer their CPU to other threads every `YIELD_EVERY`.
 //! Blocking core calls (SQLite, fsync) run on these threads, never on the JS
 //! thread.
 
@@ -166,15 +167,87 @@ fn work(p: &'static Pool) {
     }
 }
 
-/// Waits up to `window` for a job to be queued, without sleeping.
+/// Waits up to `window` for a job to be queued, without sleeping (but
+/// yielding the CPU every `YIELD_EVERY`, see there).
 fn poll_queue(p: &Pool, window: Duration) {
-    let deadline = Instant::now() + window;
+    let start = Instant::now();
+    let mut spinner = Spinner::new(start);
     let mut n = 0u32;
     while p.queued.load(Ordering::Acquire) == 0 {
         std::hint::spin_loop();
         n = n.wrapping_add(1);
-        if n.is_multiple_of(64) && Instant::now() >= deadline {
-            return;
+        if n.is_multiple_of(64) {
+            let now = Instant::now();
+            if now.duration_since(start) >= window {
+                return;
+            }
+            spinner.maybe_yield(now);
         }
     }
+}
+
+/// How often a polling thread (an idle worker, or the JS thread waiting for
+/// results) offers its CPU to other runnable threads, once it has seen that
+/// another thread wants that CPU (`PREEMPTED`).
+///
+/// Why: with two CPUs, while something else holds one of them for
+/// milliseconds (the catalog's checkpointer flushing the WAL, the kernel's
+/// writeback), the JS thread and the worker share the other, and the
+/// scheduler time-slices them at ~0.35 ms: a poller that never yields keeps
+/// half of that CPU from the thread it waits for (an awaited 4 KiB read's
+/// p99.9 was ~4 ms, a write's p99 ~600 µs; bench/RESULTS.md). A thread
+/// sharing the CPU with a poller waits at most this long for it. Yielding
+/// always, not only when contended, kept slightly shorter tails but cost
+/// ~0.8 µs per yield when nothing else wanted the CPU, and the medians were
+/// worse.
+pub const YIELD_EVERY: Duration = Duration::from_micros(10);
+
+/// A gap this long between two looks at the clock of a spinning thread means
+/// it was not running: another thread wants its CPU.
+const PREEMPTED: Duration = Duration::from_micros(20);
+
+/// How long a poller keeps yielding after it last saw that another thread
+/// wanted its CPU.
+const CONTENDED_FOR: Duration = Duration::from_millis(10);
+
+thread_local! {
+    /// Until when this thread's polling yields (`CONTENDED_FOR`).
+    static YIELD_UNTIL: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// The yielding part of a polling loop (see `YIELD_EVERY`).
+pub struct Spinner {
+    last_look: Instant,
+    last_yield: Instant,
+}
+
+impl Spinner {
+    /// A poller that started spinning at `now`.
+    pub fn new(now: Instant) -> Spinner {
+        Spinner { last_look: now, last_yield: now }
+    }
+
+    /// Called with the time now, every so often (well under `PREEMPTED`)
+    /// while spinning.
+    pub fn maybe_yield(&mut self, now: Instant) {
+        if now.duration_since(self.last_look) >= PREEMPTED {
+            contended_until(now + CONTENDED_FOR);
+        }
+        self.last_look = now;
+        let contended = YIELD_UNTIL.with(Cell::get).is_some_and(|until| now < until);
+        if contended && now.duration_since(self.last_yield) >= YIELD_EVERY {
+            std::thread::yield_now();
+            let after = Instant::now();
+            if after.duration_since(now) >= PREEMPTED {
+                // The yield handed the CPU over: still contended.
+                contended_until(after + CONTENDED_FOR);
+            }
+            self.last_yield = after;
+            self.last_look = after;
+        }
+    }
+}
+
+fn contended_until(t: Instant) {
+    YIELD_UNTIL.with(|c| c.set(Some(t)));
 }

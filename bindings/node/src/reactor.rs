@@ -301,12 +301,14 @@ impl Reactor {
     /// One loop turn while polling: settle what finished, and keep waiting for
     /// the next call to finish inside this callback for up to `TURN_SPIN`
     /// before letting the loop turn (a turn of Node's loop costs ~1 µs, and a
-    /// sequence of awaited calls starts the next call while settling this one);
-    /// stop polling when nothing is in flight or nothing happened for the
-    /// polling window.
+    /// sequence of awaited calls starts the next call while settling this one),
+    /// offering the CPU to other threads every `pool::YIELD_EVERY` of it; stop
+    /// polling when nothing is in flight or nothing happened for the polling
+    /// window.
     fn turn(&self) {
         let start = Instant::now();
         let budget = TURN_SPIN.min(pool::spin());
+        let mut spinner = pool::Spinner::new(start);
         let mut checks = 0u32;
         loop {
             // A drain runs JS of unknown length: the time is read after every
@@ -317,6 +319,7 @@ impl Reactor {
                 self.drain();
                 let t = Instant::now();
                 self.last.set(t);
+                spinner = pool::Spinner::new(t);
                 now = Some(t);
             }
             if !self.polling.get() {
@@ -327,12 +330,14 @@ impl Reactor {
                 return;
             }
             checks = checks.wrapping_add(1);
-            let due = match now {
-                Some(t) => t.duration_since(start) >= budget,
-                None => checks.is_multiple_of(64) && start.elapsed() >= budget,
-            };
-            if due {
-                break;
+            if now.is_none() && checks.is_multiple_of(64) {
+                now = Some(Instant::now());
+            }
+            if let Some(t) = now {
+                if t.duration_since(start) >= budget {
+                    break;
+                }
+                spinner.maybe_yield(t);
             }
             std::hint::spin_loop();
         }
