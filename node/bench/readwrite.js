@@ -92,6 +92,7 @@ async function main () {
   const floorAsync = []
   const floorWrite = []
   const floorWriteCold = []
+  const coreWriteFromJs = []
   for (let r = 0; r < ROUNDS; r++) {
     hop.push(await timeAsync(ITERS, () => _private.noop()))
     floorSync.push(timeSync(ITERS, () => _private.floorSync(sb, p)))
@@ -100,11 +101,13 @@ async function main () {
     // The same, each call right after a core write (as in the sync write loop,
     // where the binding's code runs after the core's SQLite and syscall work).
     let ns = 0
+    let core = 0
     for (let i = 0; i < ITERS; i++) {
-      _private.rustLoop(sb, 'write', p, data, 1)
+      core += _private.rustLoop(sb, 'write', p, data, 1)
       ns += timeSync(1, () => _private.floorWriteSync(sb, p, data))
     }
     floorWriteCold.push(ns / ITERS)
+    coreWriteFromJs.push(core / ITERS)
   }
   // Long runs: one awaited call after another for LONG calls, next to the same
   // core calls looped on a worker (one call, the JS thread asleep). Short
@@ -147,6 +150,7 @@ async function main () {
   console.log(`| sync binding floor, readFile (4 KiB Buffer result) | ${us(median(floorSync))} |`)
   console.log(`| sync binding floor, writeFile (4 KiB Buffer in, FileInfo out) | ${us(median(floorWrite))} |`)
   console.log(`| the same, each call right after a core write | ${us(median(floorWriteCold))} |`)
+  console.log(`| a core write timed inside Rust, one per call from JS (a Rust loop: ${us(median(results.write.rust))}) | ${us(median(coreWriteFromJs))} |`)
   console.log(`| Promise binding floor (worker pool round trip) | ${us(median(floorAsync))} |`)
   console.log(`| empty Promise round trip (no arguments, no result) | ${us(median(hop))} |`)
   console.log(`\nLong runs: ${LONG_ROUNDS} x ${LONG} calls one after another, next to the same core calls in one loop on a worker:\n`)
