@@ -178,6 +178,9 @@ fn poll_queue(p: &Pool, window: Duration) {
         n = n.wrapping_add(1);
         if n.is_multiple_of(64) {
             let now = Instant::now();
+            // Look for preemption first: a gap longer than the time left is
+            // the clearest sign of sharing the CPU.
+            spinner.look(now);
             if now.duration_since(start) >= window {
                 return;
             }
@@ -199,7 +202,11 @@ fn poll_queue(p: &Pool, window: Duration) {
 /// sharing the CPU with a poller waits at most this long for it. Yielding
 /// always, not only when contended, kept slightly shorter tails but cost
 /// ~0.8 µs per yield when nothing else wanted the CPU, and the medians were
-/// worse.
+/// worse. Sleeping instead of polling once contended was worse still: gaps of
+/// 20 µs happen on a VM without any sharing, and each then cost wake-ups
+/// (Promise read +15..+26 µs against +6..+12). The price of yielding: with a
+/// CPU-bound thread of another program on the same CPU, a yield hands it a
+/// whole time slice.
 pub const YIELD_EVERY: Duration = Duration::from_micros(10);
 
 /// A gap this long between two looks at the clock of a spinning thread means
@@ -227,13 +234,19 @@ impl Spinner {
         Spinner { last_look: now, last_yield: now }
     }
 
-    /// Called with the time now, every so often (well under `PREEMPTED`)
-    /// while spinning.
-    pub fn maybe_yield(&mut self, now: Instant) {
+    /// Records a look at the clock, every so often (well under `PREEMPTED`)
+    /// while spinning: a longer gap since the last one means this thread was
+    /// preempted.
+    pub fn look(&mut self, now: Instant) {
         if now.duration_since(self.last_look) >= PREEMPTED {
             contended_until(now + CONTENDED_FOR);
         }
         self.last_look = now;
+    }
+
+    /// Yields if this thread shares its CPU and did not yield for
+    /// `YIELD_EVERY`; called after `look` with the same time.
+    pub fn maybe_yield(&mut self, now: Instant) {
         let contended = YIELD_UNTIL.with(Cell::get).is_some_and(|until| now < until);
         if contended && now.duration_since(self.last_yield) >= YIELD_EVERY {
             std::thread::yield_now();

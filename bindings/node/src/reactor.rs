@@ -334,6 +334,7 @@ impl Reactor {
                 now = Some(Instant::now());
             }
             if let Some(t) = now {
+                spinner.look(t);
                 if t.duration_since(start) >= budget {
                     break;
                 }
