@@ -8,7 +8,8 @@
 //! "Node binding"). Here one idle worker polls the queue for `spin()` after its
 //! last call, so a program that makes calls back to back never waits for a
 //! wake-up; `reactor.rs` does the same on the JS thread for the results.
-//! Both pollers offer their CPU to other threads every `YIELD_EVERY`.
+//! Both pollers offer their CPU to other threads once they see they share it
+//! (`YIELD_EVERY`).
 //! Blocking core calls (SQLite, fsync) run on these threads, never on the JS
 //! thread.
 
@@ -168,7 +169,7 @@ fn work(p: &'static Pool) {
 }
 
 /// Waits up to `window` for a job to be queued, without sleeping (but
-/// yielding the CPU every `YIELD_EVERY`, see there).
+/// yielding the CPU when contended, see `YIELD_EVERY`).
 fn poll_queue(p: &Pool, window: Duration) {
     let start = Instant::now();
     let mut spinner = Spinner::new(start);
@@ -178,13 +179,12 @@ fn poll_queue(p: &Pool, window: Duration) {
         n = n.wrapping_add(1);
         if n.is_multiple_of(64) {
             let now = Instant::now();
-            // Look for preemption first: a gap longer than the time left is
-            // the clearest sign of sharing the CPU.
+            // Before the window check: a gap longer than the time left is the
+            // clearest sign of sharing the CPU.
             spinner.look(now);
             if now.duration_since(start) >= window {
                 return;
             }
-            spinner.maybe_yield(now);
         }
     }
 }
@@ -234,19 +234,14 @@ impl Spinner {
         Spinner { last_look: now, last_yield: now }
     }
 
-    /// Records a look at the clock, every so often (well under `PREEMPTED`)
-    /// while spinning: a longer gap since the last one means this thread was
-    /// preempted.
+    /// Called with the time now, every so often (well under `PREEMPTED`)
+    /// while spinning: notes a longer gap since the last look (this thread was
+    /// preempted), and yields every `YIELD_EVERY` while contended.
     pub fn look(&mut self, now: Instant) {
         if now.duration_since(self.last_look) >= PREEMPTED {
             contended_until(now + CONTENDED_FOR);
         }
         self.last_look = now;
-    }
-
-    /// Yields if this thread shares its CPU and did not yield for
-    /// `YIELD_EVERY`; called after `look` with the same time.
-    pub fn maybe_yield(&mut self, now: Instant) {
         let contended = YIELD_UNTIL.with(Cell::get).is_some_and(|until| now < until);
         if contended && now.duration_since(self.last_yield) >= YIELD_EVERY {
             std::thread::yield_now();

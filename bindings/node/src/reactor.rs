@@ -302,7 +302,7 @@ impl Reactor {
     /// the next call to finish inside this callback for up to `TURN_SPIN`
     /// before letting the loop turn (a turn of Node's loop costs ~1 µs, and a
     /// sequence of awaited calls starts the next call while settling this one),
-    /// offering the CPU to other threads every `pool::YIELD_EVERY` of it; stop
+    /// offering the CPU to other threads when contended (`pool::YIELD_EVERY`); stop
     /// polling when nothing is in flight or nothing happened for the polling
     /// window.
     fn turn(&self) {
@@ -338,7 +338,6 @@ impl Reactor {
                 if t.duration_since(start) >= budget {
                     break;
                 }
-                spinner.maybe_yield(t);
             }
             std::hint::spin_loop();
         }
