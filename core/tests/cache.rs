@@ -242,12 +242,18 @@ fn per_mount_override_is_honoured() {
     assert!(!d.path().join("cache").join(&ms.id).exists());
 }
 
+/// An engine over a local block store behind a simulated slow link, and that link.
+fn slow_engine(d: &Path, first_byte: Duration, bytes_per_sec: u64) -> (Engine, Arc<SimulatedStore>) {
+    let local: Arc<dyn BlockStore> = Arc::new(LocalStore::open(&d.join("blocks"), false).unwrap());
+    let slow = Arc::new(SimulatedStore::new(local, first_byte, bytes_per_sec));
+    let e = Engine::open_with(d, EngineOptions { block_size: BS, store: Some(slow.clone()), ..Default::default() }).unwrap();
+    (e, slow)
+}
+
 #[test]
 fn slow_backend_does_not_block_cache_hits() {
     let d = tempfile::tempdir().unwrap();
-    let local: Arc<dyn BlockStore> = Arc::new(LocalStore::open(&d.path().join("blocks"), false).unwrap());
-    let slow = Arc::new(SimulatedStore::new(local, Duration::from_millis(400), 200 << 20));
-    let e = Engine::open_with(d.path(), EngineOptions { block_size: BS, store: Some(slow), ..Default::default() }).unwrap();
+    let (e, _) = slow_engine(d.path(), Duration::from_millis(400), 200 << 20);
     volume_with(&e, "v", cfg(1 << 30, 0, false));
     let at = Target::Volume("v");
     e.write_file(at, "/cold", &pattern(BS as usize, 1), &WriteOptions::default()).unwrap();
@@ -267,9 +273,7 @@ fn slow_backend_does_not_block_cache_hits() {
 #[test]
 fn writeback_acknowledges_before_upload_and_serves_reads_from_staging() {
     let d = tempfile::tempdir().unwrap();
-    let local: Arc<dyn BlockStore> = Arc::new(LocalStore::open(&d.path().join("blocks"), false).unwrap());
-    let slow = Arc::new(SimulatedStore::new(local, Duration::from_millis(300), 50 << 20));
-    let e = Engine::open_with(d.path(), EngineOptions { block_size: BS, store: Some(slow.clone()), ..Default::default() }).unwrap();
+    let (e, slow) = slow_engine(d.path(), Duration::from_millis(300), 50 << 20);
     volume_with(&e, "wb", cfg(1 << 30, 0, true));
     volume_with(&e, "wt", cfg(1 << 30, 0, false));
     let data = pattern((4 * BS) as usize, 8);
@@ -301,10 +305,8 @@ fn writeback_acknowledges_before_upload_and_serves_reads_from_staging() {
 fn writeback_child() {
     let Ok(dir) = std::env::var("SANDVOL_WB_DIR") else { return };
     let dir = Path::new(&dir);
-    let local: Arc<dyn BlockStore> = Arc::new(LocalStore::open(&dir.join("blocks"), false).unwrap());
     // Uploads are slow, so staged blocks pile up when the parent kills us.
-    let slow = Arc::new(SimulatedStore::new(local, Duration::from_millis(200), 10 << 20));
-    let e = Engine::open_with(dir, EngineOptions { block_size: BS, store: Some(slow), ..Default::default() }).unwrap();
+    let (e, _) = slow_engine(dir, Duration::from_millis(200), 10 << 20);
     let mut i = 0u64;
     loop {
         let data = pattern((BS + i * 997 % (2 * BS)) as usize, i as u8);
@@ -481,9 +483,7 @@ fn failed_block_stores_keep_the_writes_for_a_retry_and_publish_nothing() {
 #[test]
 fn whole_writeback_blocks_of_a_running_engine_are_left_to_it() {
     let d = tempfile::tempdir().unwrap();
-    let local: Arc<dyn BlockStore> = Arc::new(LocalStore::open(&d.path().join("blocks"), false).unwrap());
-    let slow = Arc::new(SimulatedStore::new(local, Duration::from_millis(500), 50 << 20));
-    let e1 = Engine::open_with(d.path(), EngineOptions { block_size: BS, store: Some(slow.clone()), ..Default::default() }).unwrap();
+    let (e1, slow) = slow_engine(d.path(), Duration::from_millis(500), 50 << 20);
     volume_with(&e1, "wb", cfg(1 << 30, 0, true));
     let at = Target::Volume("wb");
     let whole = pattern((2 * BS) as usize, 5);
@@ -543,9 +543,7 @@ fn walk(dir: &Path) -> Vec<String> {
 #[test]
 fn small_writeback_blocks_use_slots_that_another_engine_leaves_alone() {
     let d = tempfile::tempdir().unwrap();
-    let local: Arc<dyn BlockStore> = Arc::new(LocalStore::open(&d.path().join("blocks"), false).unwrap());
-    let slow = Arc::new(SimulatedStore::new(local, Duration::from_millis(500), 50 << 20));
-    let e1 = Engine::open_with(d.path(), EngineOptions { block_size: BS, store: Some(slow), ..Default::default() }).unwrap();
+    let (e1, _) = slow_engine(d.path(), Duration::from_millis(500), 50 << 20);
     volume_with(&e1, "wb", cfg(1 << 30, 0, true));
     let at = Target::Volume("wb");
     let small = pattern(10_000, 3);
