@@ -35,6 +35,9 @@ fn args() -> Args {
     a
 }
 
+/// A benchmark scenario: runs with the arguments and adds its rows to the report.
+type Scenario = fn(&Args, &mut Report);
+
 /// One result line: what, sandvol's figure, the baseline's, the ratio and whether the target holds.
 struct Report {
     rows: Vec<String>,
@@ -42,6 +45,8 @@ struct Report {
 }
 
 impl Report {
+    // One positional argument per column of the printed line, named at each call site's table.
+    #[allow(clippy::too_many_arguments)]
     fn row(&mut self, name: &str, ours: f64, base: f64, unit: &str, ratio: f64, target: &str, ok: bool) {
         let line = format!(
             "{name:<44} sandvol {ours:>12.1} {unit:<7} baseline {base:>12.1} {unit:<7} ratio {ratio:>7.2}x  target {target:<12} {}",
@@ -437,7 +442,7 @@ fn main() {
     }
     let mut r = Report { rows: Vec::new(), missed: Vec::new() };
     r.note(format!("machine: {}{}", machine(), if a.quick { " (--quick sizes)" } else { "" }));
-    let all: [(&str, fn(&Args, &mut Report)); 6] = [
+    let all: [(&str, Scenario); 6] = [
         ("warm_read", warm_read),
         ("seq_write", seq_write),
         ("small_files", small_files),
