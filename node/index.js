@@ -110,6 +110,14 @@ for (const cls of [native.Engine, native.Sandbox, native.FileHandle]) {
     if (name !== 'constructor' && typeof d.value === 'function') wrapAsync(proto, name)
   }
 }
+// The per-file calls a program makes most have hand-written entry points
+// (bindings/node/src/fast.rs: napi-rs's generated glue cost ~1 µs a call);
+// they reject rather than throw, so they need no wrapper.
+for (const [cls, methods] of [[native.Sandbox, native._fastSandboxMethods()], [native.FileHandle, native._fastFileHandleMethods()]]) {
+  for (const [name, f] of Object.entries(methods)) {
+    Object.defineProperty(cls.prototype, name, { value: f, writable: true, configurable: true, enumerable: false })
+  }
+}
 // napi defines static members read-only, so the static opener is native
 // `_open` and `Engine.open` is added here.
 Object.defineProperty(native.Engine, 'open', {
@@ -146,14 +154,10 @@ module.exports = {
   version: native.version(),
   // For benchmarks and tests only, not part of the API.
   _private: Object.freeze({
-    readFileSync: wrapSync(native, '_readFileSync'),
-    writeFileSync: wrapSync(native, '_writeFileSync'),
+    ...native._benchFunctions(), // readFileSync, writeFileSync, floorSync, floorAsync, floorWriteSync
     rustLoop: wrapSync(native, '_rustLoop'),
     rustLoopOnWorker: native._rustLoopOnWorker,
     panic: native._panicForTest,
-    noop: native._noopAsync,
-    floorSync: wrapSync(native, '_bindingFloorSync'),
-    floorWriteSync: wrapSync(native, '_bindingFloorWriteSync'),
-    floorAsync: native._bindingFloorAsync
+    noop: native._noopAsync
   })
 }

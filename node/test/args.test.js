@@ -3,7 +3,7 @@
 // and change nothing.
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const { openTmp, rejectsWith, sandvol } = require('./helpers')
+const { openTmp, rejectsWith, sandvol, tmpDir } = require('./helpers')
 const { Engine, MountRequest } = sandvol
 
 test('bad arguments reject with invalid_argument and change nothing', async () => {
@@ -100,6 +100,36 @@ test('bad arguments reject with invalid_argument and change nothing', async () =
   await rejectsWith(sandvol.Sandbox.prototype.readFile.call(engine, '/x'), 'invalid_argument')
   await rejectsWith(sandvol.Engine.prototype.stats.call(sb), 'invalid_argument')
   assert.throws(() => sandvol._private.readFileSync(engine, '/data/f'), e => e.code === 'invalid_argument')
+  // The hand-written per-file entry points (bindings/node/src/fast.rs) check
+  // the receiver's class tag, not its prototype: another class's instance
+  // dressed as a Sandbox, a plain object, a primitive or no receiver at all
+  // rejects (never throws, never crashes), for each of them.
+  const dressed = await Engine.open(tmpDir('dressed'))
+  Object.setPrototypeOf(dressed, sandvol.Sandbox.prototype)
+  const wrongThis = [{}, dressed, 'sb', undefined, Object.create(sandvol.Sandbox.prototype)]
+  const { Sandbox, FileHandle } = sandvol
+  const handle = await sb.open('/data/f', 'r')
+  const perFile = [
+    [Sandbox, 'readFile', ['/data/f']], [Sandbox, 'writeFile', ['/data/f', 'changed']],
+    [Sandbox, 'stat', ['/data/f']], [Sandbox, 'exists', ['/data/f']],
+    [FileHandle, 'read', [0, 4]], [FileHandle, 'write', [0, 'changed']]
+  ]
+  for (const [cls, name, args] of perFile) {
+    const method = cls.prototype[name]
+    // For a FileHandle method, a Sandbox is the wrong class too.
+    for (const self of cls === FileHandle ? [...wrongThis, sb, Object.create(FileHandle.prototype)] : [...wrongThis, handle]) {
+      let p
+      assert.doesNotThrow(() => { p = method.apply(self, args) }, `${name} threw for ${typeof self}`)
+      await rejectsWith(p, 'invalid_argument', new RegExp(cls.name))
+    }
+  }
+  await handle.close()
+  Object.setPrototypeOf(dressed, sandvol.Engine.prototype)
+  await dressed.close()
+  // An options getter that throws is a bad argument, and leaves no exception behind.
+  await rejectsWith(sb.readFile('/data/f', { get offset () { throw new Error('boom') } }), 'invalid_argument')
+  await rejectsWith(sb.writeFile('/data/f', 'changed', { get ifVersion () { throw new Error('boom') } }), 'invalid_argument')
+  assert.equal((await sb.readFile('/data/f')).toString(), 'original')
   // Classes are not constructible from JS.
   assert.throws(() => new sandvol.Engine(), Error)
   assert.throws(() => new MountRequest('v', '/x', 'ro'), e => e.code === 'invalid_argument')

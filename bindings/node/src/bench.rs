@@ -4,25 +4,54 @@
 
 use crate::convert::{Bytes, Data, FileInfo};
 use crate::error::{Code, sync_err};
+use crate::fast::{self, Fail};
 use crate::sandbox::Sandbox;
+use napi::sys;
 use napi_derive::napi;
 use sandvol_core as core;
 use std::time::Instant;
 
-/// `sb.readFile(path)` on the JS thread (benchmark only).
-#[napi(js_name = "_readFileSync")]
-pub fn read_file_sync(sb: &Sandbox, path: String) -> napi::Result<Bytes, Code> {
-    sb.at.engine.read_file(sb.at.target(), &path).map(Bytes).map_err(sync_err)
+/// The benchmark's functions that take a sandbox and whose cost is part of
+/// what it measures, as lean entry points like the API's (`fast.rs`), so they
+/// carry the same argument and result glue: `readFileSync(sb, path)` and
+/// `writeFileSync(sb, path, data)` (the API calls on the JS thread), and the
+/// binding floors `floorSync(sb, path)`, `floorAsync(sb, path)` and
+/// `floorWriteSync(sb, path, data)`.
+#[napi(js_name = "_benchFunctions")]
+pub fn bench_functions(env: napi::Env) -> napi::Result<fast::Raw> {
+    fast::functions(
+        env.raw(),
+        &[
+            (c"readFileSync", read_file_sync),
+            (c"writeFileSync", write_file_sync),
+            (c"floorSync", floor_sync),
+            (c"floorAsync", floor_async),
+            (c"floorWriteSync", floor_write_sync),
+        ],
+    )
 }
 
-/// `sb.writeFile(path, data)` on the JS thread (benchmark only).
-#[napi(js_name = "_writeFileSync")]
-pub fn write_file_sync(sb: &Sandbox, path: String, data: Data) -> napi::Result<FileInfo, Code> {
-    sb.at
-        .engine
-        .write_file(sb.at.target(), &path, data.as_slice(), &core::WriteOptions::default())
-        .map(Into::into)
-        .map_err(sync_err)
+/// `sb.readFile(path)` on the JS thread.
+unsafe extern "C" fn read_file_sync(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    unsafe {
+        fast::entry(env, info, Fail::Throw, |_, [sb, path]| {
+            let path = fast::arg::<String>(env, path)?;
+            let at = &fast::sandbox(env, sb)?.at;
+            fast::value(env, Bytes(at.engine.read_file(at.target(), &path)?))
+        })
+    }
+}
+
+/// `sb.writeFile(path, data)` on the JS thread.
+unsafe extern "C" fn write_file_sync(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    unsafe {
+        fast::entry(env, info, Fail::Throw, |_, [sb, path, data]| {
+            let (path, data) = (fast::arg::<String>(env, path)?, fast::arg::<Data>(env, data)?);
+            let at = &fast::sandbox(env, sb)?.at;
+            let info = at.engine.write_file(at.target(), &path, data.as_slice(), &core::WriteOptions::default())?;
+            fast::value(env, FileInfo(info))
+        })
+    }
 }
 
 /// Runs `iters` calls of the core read_file ("read") or write_file ("write",
@@ -73,39 +102,55 @@ pub fn noop_async() -> crate::task::Job<()> {
 }
 
 /// The sync binding's own cost: the arguments and 4 KiB Buffer result of
-/// `_readFileSync`, with the core call replaced by an allocation.
-#[napi(js_name = "_bindingFloorSync")]
-pub fn binding_floor_sync(sb: &Sandbox, path: String) -> Bytes {
-    std::hint::black_box((&sb.at.id, &path));
-    Bytes(vec![0u8; 4096])
+/// `readFileSync`, with the core call replaced by an allocation.
+unsafe extern "C" fn floor_sync(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    unsafe {
+        fast::entry(env, info, Fail::Throw, |_, [sb, path]| {
+            let path = fast::arg::<String>(env, path)?;
+            std::hint::black_box((&fast::sandbox(env, sb)?.at.id, &path));
+            fast::value(env, Bytes(vec![0u8; 4096]))
+        })
+    }
 }
 
 /// The Promise path's own cost: `sb.readFile`'s arguments, the worker round
 /// trip and a 4 KiB Buffer result, with the core call replaced by an allocation.
-#[napi(js_name = "_bindingFloorAsync")]
-pub fn binding_floor_async(sb: &Sandbox, path: String) -> crate::task::Job<Bytes> {
-    let id = sb.at.id.clone();
-    crate::task::job(move || {
-        std::hint::black_box((&id, &path));
-        Ok(Bytes(vec![0u8; 4096]))
-    })
+unsafe extern "C" fn floor_async(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    unsafe {
+        fast::entry(env, info, Fail::Reject, |_, [sb, path]| {
+            let path = fast::arg::<String>(env, path)?;
+            let id = fast::sandbox(env, sb)?.at.id.clone();
+            let job = crate::task::job(move || {
+                std::hint::black_box((&id, &path));
+                Ok(Bytes(vec![0u8; 4096]))
+            });
+            fast::value(env, job)
+        })
+    }
 }
 
-/// The sync write binding's own cost: `_writeFileSync`'s arguments (path and
+/// The sync write binding's own cost: `writeFileSync`'s arguments (path and
 /// data conversion, including the copy of the data) and a `FileInfo` result,
 /// with the core call replaced by a canned result.
-#[napi(js_name = "_bindingFloorWriteSync")]
-pub fn binding_floor_write_sync(sb: &Sandbox, path: String, data: Data) -> FileInfo {
-    std::hint::black_box((&sb.at.id, data.as_slice()));
-    FileInfo(core::FileInfo {
-        size: data.as_slice().len() as u64,
-        path,
-        kind: core::FileKind::File,
-        mode: 0o644,
-        version: 1_000_000,
-        atime: 1_795_000_000_000,
-        mtime: 1_795_000_000_000,
-        ctime: 1_795_000_000_000,
-        target: None,
-    })
+unsafe extern "C" fn floor_write_sync(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    unsafe {
+        fast::entry(env, info, Fail::Throw, |_, [sb, path, data]| {
+            let (path, data) = (fast::arg::<String>(env, path)?, fast::arg::<Data>(env, data)?);
+            std::hint::black_box((&fast::sandbox(env, sb)?.at.id, data.as_slice()));
+            fast::value(
+                env,
+                FileInfo(core::FileInfo {
+                    size: data.as_slice().len() as u64,
+                    path,
+                    kind: core::FileKind::File,
+                    mode: 0o644,
+                    version: 1_000_000,
+                    atime: 1_795_000_000_000,
+                    mtime: 1_795_000_000_000,
+                    ctime: 1_795_000_000_000,
+                    target: None,
+                }),
+            )
+        })
+    }
 }

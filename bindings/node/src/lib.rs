@@ -14,6 +14,7 @@ mod bench;
 mod convert;
 mod engine;
 mod error;
+mod fast;
 mod fs;
 mod handle;
 mod pool;

@@ -1,0 +1,213 @@
+//! Hand-written napi entry points for the per-file calls a program makes most:
+//! `Sandbox` readFile, writeFile, stat and exists, and `FileHandle` read and
+//! write. `index.js` installs them on the prototypes in place of the generated
+//! methods (which stay, for the `.node` file loaded on its own).
+//!
+//! Why: the glue napi-rs generates for a `&self` method cost ~1 µs per
+//! Promise call on the benchmark VM, a fifth of the binding's budget
+//! (bench/RESULTS.md, "Lean entry points"): per call it allocates a borrow
+//! scope, records the borrow of `this` in a process-wide map behind a mutex
+//! and removes it again, and `index.js` wraps the method to turn a throw into
+//! a rejection. These entries convert the arguments with the same
+//! `FromNapiValue` impls, check `this` by napi-rs's type tag for `Sandbox`,
+//! and never throw: a bad argument rejects the Promise with
+//! `invalid_argument`, as the wrapped methods do.
+//!
+//! Soundness: the arguments are converted before `this` is unwrapped (an
+//! options object's getters run JS, which could reach the sandbox), and the
+//! `&Sandbox` lives only until its `At` is cloned, without JS in between.
+
+use crate::convert::{Data, FileInfo, Opt, ReadOptions, WriteOptions};
+use crate::error::{error_value, invalid};
+use crate::handle::FileHandle;
+use crate::sandbox::Sandbox;
+use napi::bindgen_prelude::*;
+use napi::sys;
+use sandvol_core::{Error as CoreError, Result as CoreResult};
+use std::ffi::CStr;
+use std::ptr;
+
+/// A raw napi callback.
+type Entry = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
+
+/// A JS value handed back as it is.
+pub struct Raw(pub sys::napi_value);
+
+impl ToNapiValue for Raw {
+    unsafe fn to_napi_value(_env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        Ok(val.0)
+    }
+}
+
+/// `{ readFile, writeFile, stat, exists }` for `Sandbox.prototype` (called
+/// once by `index.js`).
+#[napi_derive::napi(js_name = "_fastSandboxMethods")]
+pub fn fast_sandbox_methods(env: Env) -> napi::Result<Raw> {
+    functions(
+        env.raw(),
+        &[(c"readFile", read_file), (c"writeFile", write_file), (c"stat", stat), (c"exists", exists)],
+    )
+}
+
+/// `{ read, write }` for `FileHandle.prototype` (called once by `index.js`).
+#[napi_derive::napi(js_name = "_fastFileHandleMethods")]
+pub fn fast_file_handle_methods(env: Env) -> napi::Result<Raw> {
+    functions(env.raw(), &[(c"read", handle_read), (c"write", handle_write)])
+}
+
+/// An object with one function per `(name, entry)`.
+pub fn functions(env: sys::napi_env, entries: &[(&CStr, Entry)]) -> napi::Result<Raw> {
+    let mut obj = ptr::null_mut();
+    check_status!(unsafe { sys::napi_create_object(env, &mut obj) })?;
+    for (name, entry) in entries {
+        let mut f = ptr::null_mut();
+        let len = name.to_bytes().len() as isize;
+        check_status!(unsafe { sys::napi_create_function(env, name.as_ptr(), len, Some(*entry), ptr::null_mut(), &mut f) })?;
+        check_status!(unsafe { sys::napi_set_named_property(env, obj, name.as_ptr(), f) })?;
+    }
+    Ok(Raw(obj))
+}
+
+/// How an entry reports an error: by a rejected Promise, or (the benchmark's
+/// synchronous variants) by throwing.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Fail {
+    Reject,
+    Throw,
+}
+
+/// Runs an entry's body with `this` and its first `N` arguments (missing ones
+/// are `undefined`), turning an error into a rejection or a throw.
+pub unsafe fn entry<const N: usize>(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+    fail: Fail,
+    body: impl FnOnce(sys::napi_value, [sys::napi_value; N]) -> CoreResult<sys::napi_value>,
+) -> sys::napi_value {
+    let mut argc = N;
+    let mut argv = [ptr::null_mut(); N];
+    let mut this = ptr::null_mut();
+    let status = unsafe { sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), &mut this, ptr::null_mut()) };
+    let out = if status == sys::Status::napi_ok {
+        // A panic must not unwind into Node (it would abort the process).
+        crate::task::guarded(|| body(this, argv))
+    } else {
+        Err(CoreError::internal(format!("napi_get_cb_info failed with status {status}")))
+    };
+    match out {
+        Ok(v) => v,
+        Err(e) => unsafe { fail_with(env, fail, &e) },
+    }
+}
+
+unsafe fn fail_with(env: sys::napi_env, fail: Fail, e: &CoreError) -> sys::napi_value {
+    // A conversion may have left a JS exception pending (a throwing getter):
+    // that exception is replaced by the error, as the wrapped methods do.
+    let mut pending = false;
+    unsafe { sys::napi_is_exception_pending(env, &mut pending) };
+    if pending {
+        let mut exc = ptr::null_mut();
+        unsafe { sys::napi_get_and_clear_last_exception(env, &mut exc) };
+    }
+    let err = error_value(env, e);
+    match fail {
+        Fail::Throw => {
+            unsafe { sys::napi_throw(env, err) };
+            ptr::null_mut()
+        }
+        Fail::Reject => {
+            let (mut deferred, mut promise) = (ptr::null_mut(), ptr::null_mut());
+            unsafe {
+                sys::napi_create_promise(env, &mut deferred, &mut promise);
+                sys::napi_reject_deferred(env, deferred, err);
+            }
+            promise
+        }
+    }
+}
+
+/// An argument converted with its `FromNapiValue` impl; a failure is a bad
+/// argument.
+pub unsafe fn arg<T: FromNapiValue>(env: sys::napi_env, v: sys::napi_value) -> CoreResult<T> {
+    unsafe { T::from_napi_value(env, v) }.map_err(|e| invalid(e.reason.clone()))
+}
+
+/// The `T` (a `#[napi]` class) that `v` wraps, checked by its napi-rs type
+/// tag: any other object, including one given `T`'s prototype, is a bad
+/// argument. Call after converting the other arguments, and use it before any
+/// JS runs.
+pub unsafe fn unwrap<'a, T: TypeTag>(env: sys::napi_env, v: sys::napi_value, class: &str) -> CoreResult<&'a T> {
+    let wrong = || invalid(format!("expected a {class} as `this`"));
+    unsafe { validate_type_tag(env, v, &T::type_tag(), class) }.map_err(|_| wrong())?;
+    let mut p = ptr::null_mut();
+    if unsafe { sys::napi_unwrap(env, v, &mut p) } != sys::Status::napi_ok || p.is_null() {
+        return Err(wrong());
+    }
+    Ok(unsafe { &*p.cast::<T>() })
+}
+
+/// The `Sandbox` that `v` wraps (see `unwrap`).
+pub unsafe fn sandbox<'a>(env: sys::napi_env, v: sys::napi_value) -> CoreResult<&'a Sandbox> {
+    unsafe { unwrap(env, v, "Sandbox") }
+}
+
+/// A result as a JS value (a `Job` becomes its Promise).
+pub fn value<T: ToNapiValue>(env: sys::napi_env, v: T) -> CoreResult<sys::napi_value> {
+    unsafe { T::to_napi_value(env, v) }.map_err(|e| CoreError::internal(e.reason.clone()))
+}
+
+unsafe extern "C" fn read_file(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    unsafe {
+        entry(env, info, Fail::Reject, |this, [path, opts]| {
+            let (path, opts) = (arg::<String>(env, path)?, arg::<Opt<ReadOptions>>(env, opts)?);
+            value(env, sandbox(env, this)?.at.read_file(path, opts))
+        })
+    }
+}
+
+unsafe extern "C" fn write_file(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    unsafe {
+        entry(env, info, Fail::Reject, |this, [path, data, opts]| {
+            let path = arg::<String>(env, path)?;
+            let data = arg::<Data>(env, data)?;
+            let opts = arg::<Opt<WriteOptions>>(env, opts)?;
+            value::<crate::task::Job<FileInfo>>(env, sandbox(env, this)?.at.write_file(path, data, opts))
+        })
+    }
+}
+
+unsafe extern "C" fn stat(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    unsafe {
+        entry(env, info, Fail::Reject, |this, [path]| {
+            let path = arg::<String>(env, path)?;
+            value(env, sandbox(env, this)?.at.stat(path))
+        })
+    }
+}
+
+unsafe extern "C" fn exists(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    unsafe {
+        entry(env, info, Fail::Reject, |this, [path]| {
+            let path = arg::<String>(env, path)?;
+            value(env, sandbox(env, this)?.at.exists(path))
+        })
+    }
+}
+
+unsafe extern "C" fn handle_read(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    unsafe {
+        entry(env, info, Fail::Reject, |this, [offset, length]| {
+            let (offset, length) = (arg::<f64>(env, offset)?, arg::<f64>(env, length)?);
+            value(env, unwrap::<FileHandle>(env, this, "FileHandle")?.read(offset, length))
+        })
+    }
+}
+
+unsafe extern "C" fn handle_write(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    unsafe {
+        entry(env, info, Fail::Reject, |this, [offset, data]| {
+            let (offset, data) = (arg::<f64>(env, offset)?, arg::<Data>(env, data)?);
+            value(env, unwrap::<FileHandle>(env, this, "FileHandle")?.write(offset, data))
+        })
+    }
+}
