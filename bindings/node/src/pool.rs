@@ -22,7 +22,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// One call to run on a worker.
-pub type Job = Box<dyn FnOnce() + Send + 'static>;
+pub type Job = Box<dyn Run>;
+
+/// Something a worker runs (consuming it).
+pub trait Run: Send + 'static {
+    fn run(self: Box<Self>);
+}
 
 /// Environment variable: how long (µs) an idle worker, and the JS thread with
 /// calls in flight, poll before sleeping; 0 turns polling off.
@@ -110,7 +115,7 @@ pub fn submit(job: Job) {
 fn run(job: Job) {
     // Jobs catch their own panics (task::guarded); this keeps the thread
     // alive if anything around them panics.
-    let _ = catch_unwind(AssertUnwindSafe(job));
+    let _ = catch_unwind(AssertUnwindSafe(|| job.run()));
 }
 
 thread_local! {

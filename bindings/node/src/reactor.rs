@@ -16,7 +16,7 @@
 //! on its first call and closed by the environment's cleanup hook.
 
 use crate::pool;
-use crate::task::{Work, guarded};
+use crate::task::Start;
 use napi::bindgen_prelude::*;
 use napi::sys;
 use parking_lot::Mutex;
@@ -49,20 +49,15 @@ const TURN_SPIN: std::time::Duration = std::time::Duration::from_micros(50);
 const UV_ASYNC: c_int = 1;
 const UV_IDLE: c_int = 6;
 
-/// A finished call: its Promise and how to settle it on the JS thread.
-struct Completion {
-    deferred: Deferred,
-    settle: Box<dyn FnOnce(sys::napi_env, sys::napi_deferred) + Send>,
+/// A finished call, settled on the JS thread (`task::Call`).
+pub trait Settle: Send + 'static {
+    /// Resolves or rejects the call's Promise.
+    unsafe fn settle(self: Box<Self>, env: sys::napi_env);
 }
 
-/// A Promise's deferred handle, carried by the worker but only used on the JS thread.
-struct Deferred(sys::napi_deferred);
-// SAFETY: the worker only moves the pointer; it is dereferenced by napi on the JS thread.
-unsafe impl Send for Deferred {}
-
 /// What workers share with the JS thread.
-struct Shared {
-    done: Mutex<Vec<Completion>>,
+pub struct Shared {
+    done: Mutex<Vec<Box<dyn Settle>>>,
     /// Completions ever pushed, so the polling loop can check without the lock.
     finished: AtomicUsize,
     /// The JS thread is not polling: whoever finishes a call must wake it.
@@ -72,7 +67,8 @@ struct Shared {
 }
 
 impl Shared {
-    fn finish(&self, c: Completion) {
+    /// Queues a finished call for settling and wakes the JS thread if it sleeps.
+    pub fn finish(&self, c: Box<dyn Settle>) {
         self.done.lock().push(c);
         self.finished.fetch_add(1, Ordering::SeqCst);
         // Paired with the JS thread storing `sleeping` and then reading
@@ -99,34 +95,30 @@ struct Reactor {
     taken: Cell<usize>,
     polling: Cell<bool>,
     last: Cell<Instant>,
+    /// The emptied results Vec of the last drain, swapped in at the next.
+    spare: Cell<Vec<Box<dyn Settle>>>,
 }
 
 thread_local! {
     static REACTOR: Cell<*const Reactor> = const { Cell::new(ptr::null()) };
 }
 
-/// Starts `work` on the worker pool and returns the Promise it settles: the
+/// Starts `call` on the worker pool and returns the Promise it settles: the
 /// value converted with `T`'s `ToNapiValue`, or the core error as a JS `Error`
 /// with `.code`.
-pub fn promise<T: ToNapiValue + Send + 'static>(env: sys::napi_env, work: Work<T>) -> napi::Result<sys::napi_value> {
+pub fn promise<T: ToNapiValue + Send + 'static>(env: sys::napi_env, mut call: Box<dyn Start<T>>) -> napi::Result<sys::napi_value> {
     let r = reactor(env)?;
     let mut deferred = ptr::null_mut();
     let mut promise = ptr::null_mut();
     check_status!(unsafe { sys::napi_create_promise(env, &mut deferred, &mut promise) })?;
     r.started();
-    let shared = Arc::clone(&r.shared);
-    let deferred = Deferred(deferred);
-    pool::submit(Box::new(move || {
-        let out = guarded(work);
-        let settle = Box::new(move |env, d| unsafe { settle(env, d, out) });
-        pool::poll_next();
-        shared.finish(Completion { deferred, settle });
-    }));
+    call.start(deferred, Arc::clone(&r.shared));
+    pool::submit(call);
     Ok(promise)
 }
 
 /// Resolves with the converted value or rejects with the error.
-unsafe fn settle<T: ToNapiValue>(env: sys::napi_env, d: sys::napi_deferred, out: CoreResult<T>) {
+pub unsafe fn settle<T: ToNapiValue>(env: sys::napi_env, d: sys::napi_deferred, out: CoreResult<T>) {
     let value = match out {
         Ok(v) => unsafe { T::to_napi_value(env, v) }.map_err(|e| unsafe { conversion_error(env, e) }),
         Err(e) => Err(crate::error::error_value(env, &e)),
@@ -248,6 +240,7 @@ impl Reactor {
             taken: Cell::new(0),
             polling: Cell::new(false),
             last: Cell::new(Instant::now()),
+            spare: Cell::new(Vec::new()),
         }));
         unsafe {
             let idle_ok = uv_idle_init(lp, idle) == 0;
@@ -367,8 +360,12 @@ impl Reactor {
     /// Promise reactions (and `process.nextTick`s) when the scope closes, as
     /// after any native callback.
     fn drain(&self) {
-        let batch = std::mem::take(&mut *self.shared.done.lock());
+        // Swapped with a kept empty Vec, not taken: taking it made the worker
+        // allocate a new one for its next push, and the JS thread free this one.
+        let mut batch = self.spare.take();
+        std::mem::swap(&mut *self.shared.done.lock(), &mut batch);
         if batch.is_empty() {
+            self.spare.set(batch);
             return;
         }
         self.taken.set(self.taken.get() + batch.len());
@@ -386,9 +383,10 @@ impl Reactor {
             let mut cs = ptr::null_mut();
             sys::napi_get_reference_value(env, self.resource, &mut resource);
             let scoped = sys::napi_open_callback_scope(env, resource, self.context, &mut cs) == sys::Status::napi_ok;
-            for c in batch {
-                (c.settle)(env, c.deferred.0);
+            for c in batch.drain(..) {
+                c.settle(env);
             }
+            self.spare.set(batch);
             if scoped {
                 // Runs the reactions, which may start new calls (re-entering `started`).
                 sys::napi_close_callback_scope(env, cs);
