@@ -116,6 +116,38 @@ fn large_file_through_a_handle_read_back_by_range() {
     assert!(e.fsck().unwrap().is_clean());
 }
 
+/// One `write_at` larger than a write batch into a new (or truncated) file:
+/// the batches it spills mid-call keep their bytes. (A spill once took the
+/// still-empty file for an inline one, published it empty and dropped the
+/// first batch's chunks: the start of the file read back as zeros.)
+#[test]
+fn one_large_write_at_into_an_empty_file_keeps_every_byte() {
+    let d = tempfile::tempdir().unwrap();
+    let e = small_blocks(d.path());
+    e.create_volume(CreateVolume {
+        name: Some("b".into()),
+        config: ConfigOverride { buffer_size: Some("256K".into()), ..Default::default() },
+        ..Default::default()
+    })
+    .unwrap();
+    // 16 blocks in one call: four batches of a quarter of buffer_size each.
+    let data = pattern((16 * BS + 777) as usize, 9);
+    for mode in ["w", "w+", "x"] {
+        let path = format!("/one-{mode}");
+        let h = e.open_file(Target::Volume("b"), &path, OpenOptions::from_mode(mode).unwrap()).unwrap();
+        assert_eq!(h.write_at(0, &data).unwrap(), data.len() as u64);
+        h.close().unwrap();
+        assert!(e.read_file(Target::Volume("b"), &path).unwrap() == data, "mode {mode}: bytes differ");
+    }
+    // The same over a small (inline) file that the write grows out of the catalog.
+    e.write_file(Target::Volume("b"), "/grow", b"tiny", &WriteOptions::default()).unwrap();
+    let h = e.open_file(Target::Volume("b"), "/grow", OpenOptions::from_mode("r+").unwrap()).unwrap();
+    h.write_at(2, &data).unwrap();
+    h.close().unwrap();
+    assert!(e.read_file(Target::Volume("b"), "/grow").unwrap() == [&b"ti"[..], &data].concat(), "grown file's bytes differ");
+    assert!(e.fsck().unwrap().is_clean());
+}
+
 #[test]
 fn handle_buffer_bounds_memory() {
     let d = tempfile::tempdir().unwrap();

@@ -261,7 +261,7 @@ impl FileHandle {
             let e = end.min(cstart + bs);
             if !st.dirty.contains_key(&idx) {
                 if st.dirty_bytes + bs > self.batch_limit() {
-                    self.spill(&mut st)?;
+                    self.spill(&mut st, end)?;
                 }
                 let covers = s == cstart && (e == cstart + bs || e >= st.size);
                 let base = if covers {
@@ -325,9 +325,12 @@ impl FileHandle {
     }
 
     /// Makes room in the write buffer: commits the oldest batches until another
-    /// fits, then starts storing the dirty chunks as a new batch.
-    fn spill(&self, st: &mut State) -> Result<()> {
-        if st.size <= self.engine.inner.opts.inline_threshold {
+    /// fits, then starts storing the dirty chunks as a new batch. `writing_to`
+    /// is the end of the write in progress: `st.size` does not cover it yet,
+    /// and only a file that stays within the inline threshold is flushed inline
+    /// (taking the size before the write dropped the chunks already buffered).
+    fn spill(&self, st: &mut State, writing_to: u64) -> Result<()> {
+        if st.size.max(writing_to) <= self.engine.inner.opts.inline_threshold {
             return self.flush_locked(st);
         }
         let room = self.buffer_size.saturating_sub(self.batch_limit());
