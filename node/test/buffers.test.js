@@ -115,3 +115,43 @@ test('the native module alone (no JS builder) returns the same bytes', () => {
   const out = JSON.parse(execFileSync(process.execPath, ['-e', script, tmpDir('buffers-native')], { encoding: 'utf8' }))
   assert.deepEqual(out, [[true, 1, true], [true, 4096, true], [true, 8193, true]])
 })
+
+// A write's bytes are taken when the call is made: JS may detach the
+// ArrayBuffer (a transfer) or change it while the worker writes, and neither
+// may reach the file or the worker (a large Buffer was once only referenced,
+// and a transfer plus a GC freed it under the worker).
+test('write data is taken at the call: a later transfer, change or GC cannot reach it', async () => {
+  const v8 = require('node:v8')
+  const vm = require('node:vm')
+  v8.setFlagsFromString('--expose-gc')
+  const gc = vm.runInNewContext('gc')
+  const { engine } = await openTmp('detach')
+  const sb = await engine.claimSandbox('default')
+  const big = 32 << 20
+  const h = await sb.open('/big-h', 'w')
+  for (const [name, start] of [
+    ['writeFile', (u8) => sb.writeFile('/big', u8)],
+    ['FileHandle.write', (u8) => h.write(0, u8)]
+  ]) {
+    let u8 = new Uint8Array(big)
+    for (let i = 0; i < big; i += 4096) u8[i] = (i >> 12) & 0xff
+    const expected = Buffer.from(u8) // a copy
+    const pending = start(u8)
+    // Detach the original buffer and let it be collected while the write runs.
+    structuredClone(u8.buffer, { transfer: [u8.buffer] })
+    assert.equal(u8.length, 0, 'the transfer detached the view')
+    u8 = null
+    gc()
+    await pending
+    if (name === 'FileHandle.write') await h.close()
+    const file = name === 'writeFile' ? '/big' : '/big-h'
+    assert.ok((await sb.readFile(file)).equals(expected), `${name} wrote the bytes given at the call`)
+  }
+  // Changing a small Buffer after the call does not change what is written.
+  const small = Buffer.from('before')
+  const p = sb.writeFile('/small', small)
+  small.write('AFTER!')
+  await p
+  assert.equal((await sb.readFile('/small')).toString(), 'before')
+  await engine.close()
+})
