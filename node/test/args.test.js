@@ -126,9 +126,15 @@ test('bad arguments reject with invalid_argument and change nothing', async () =
   await handle.close()
   Object.setPrototypeOf(dressed, sandvol.Engine.prototype)
   await dressed.close()
-  // An options getter that throws is a bad argument, and leaves no exception behind.
-  await rejectsWith(sb.readFile('/data/f', { get offset () { throw new Error('boom') } }), 'invalid_argument')
-  await rejectsWith(sb.writeFile('/data/f', 'changed', { get ifVersion () { throw new Error('boom') } }), 'invalid_argument')
+  // An options getter that throws is a bad argument: the call rejects with
+  // the thrown error itself (code invalid_argument added, unless it carries a
+  // sandvol code) and leaves no exception behind.
+  const boom = new Error('boom')
+  const e1 = await rejectsWith(sb.readFile('/data/f', { get offset () { throw boom } }), 'invalid_argument', /^boom$/)
+  assert.equal(e1, boom)
+  await rejectsWith(sb.writeFile('/data/f', 'changed', { get ifVersion () { throw new Error('boom') } }), 'invalid_argument', /^boom$/)
+  const coded = Object.assign(new Error('from elsewhere'), { code: 'conflict' })
+  await rejectsWith(sb.writeFile('/data/f', 'changed', { get ifVersion () { throw coded } }), 'conflict')
   assert.equal((await sb.readFile('/data/f')).toString(), 'original')
   // Classes are not constructible from JS.
   assert.throws(() => new sandvol.Engine(), Error)

@@ -16,6 +16,10 @@
 //! Soundness: the arguments are converted before `this` is unwrapped (an
 //! options object's getters run JS, which could reach the sandbox), and the
 //! `&Sandbox` lives only until its `At` is cloned, without JS in between.
+//! Write data is copied during conversion (`convert::Data`), so nothing the
+//! worker reads belongs to JS. Neither class has `&mut self` methods, which is
+//! what lets these entries skip napi-rs's borrow tracking; adding one would
+//! need it back.
 
 use crate::convert::{Data, FileInfo, Opt, ReadOptions, WriteOptions};
 use crate::error::{error_value, invalid};
@@ -23,7 +27,7 @@ use crate::handle::FileHandle;
 use crate::sandbox::Sandbox;
 use napi::bindgen_prelude::*;
 use napi::sys;
-use sandvol_core::{Error as CoreError, Result as CoreResult};
+use sandvol_core::{Error as CoreError, ErrorCode, Result as CoreResult};
 use std::ffi::CStr;
 use std::ptr;
 
@@ -101,15 +105,16 @@ pub unsafe fn entry<const N: usize>(
 }
 
 unsafe fn fail_with(env: sys::napi_env, fail: Fail, e: &CoreError) -> sys::napi_value {
-    // A conversion may have left a JS exception pending (a throwing getter):
-    // that exception is replaced by the error, as the wrapped methods do.
-    let mut pending = false;
-    unsafe { sys::napi_is_exception_pending(env, &mut pending) };
-    if pending {
-        let mut exc = ptr::null_mut();
-        unsafe { sys::napi_get_and_clear_last_exception(env, &mut exc) };
-    }
-    let err = error_value(env, e);
+    // A JS exception a conversion left pending (a throwing getter) is the
+    // argument error itself, reported as the wrapped methods did: the same
+    // object, with `.code` 'invalid_argument' unless it carries a sandvol code.
+    let err = match unsafe { take_exception(env) } {
+        Some(exc) => {
+            unsafe { mark_invalid(env, exc) };
+            exc
+        }
+        None => error_value(env, e),
+    };
     match fail {
         Fail::Throw => {
             unsafe { sys::napi_throw(env, err) };
@@ -126,6 +131,46 @@ unsafe fn fail_with(env: sys::napi_env, fail: Fail, e: &CoreError) -> sys::napi_
     }
 }
 
+/// The pending JS exception, cleared, if there is one.
+unsafe fn take_exception(env: sys::napi_env) -> Option<sys::napi_value> {
+    let mut pending = false;
+    unsafe { sys::napi_is_exception_pending(env, &mut pending) };
+    if !pending {
+        return None;
+    }
+    let mut exc = ptr::null_mut();
+    let ok = unsafe { sys::napi_get_and_clear_last_exception(env, &mut exc) } == sys::Status::napi_ok;
+    (ok && !exc.is_null()).then_some(exc)
+}
+
+/// Sets `.code = 'invalid_argument'` on a thrown object unless its code is
+/// already one of sandvol's; anything that fails here (a primitive, a frozen
+/// object, a throwing `code` getter) leaves the value as it is.
+unsafe fn mark_invalid(env: sys::napi_env, exc: sys::napi_value) {
+    let mut t = 0;
+    if unsafe { sys::napi_typeof(env, exc, &mut t) } != sys::Status::napi_ok || t != sys::ValueType::napi_object {
+        return;
+    }
+    let mut code = ptr::null_mut();
+    if unsafe { sys::napi_get_named_property(env, exc, c"code".as_ptr(), &mut code) } == sys::Status::napi_ok {
+        let mut buf = [0u8; 32];
+        let mut len = 0usize;
+        if unsafe { sys::napi_get_value_string_utf8(env, code, buf.as_mut_ptr().cast(), buf.len(), &mut len) } == sys::Status::napi_ok
+            && ErrorCode::ALL.iter().any(|c| c.as_str().as_bytes() == &buf[..len])
+        {
+            return;
+        }
+    }
+    let _ = unsafe { take_exception(env) };
+    let mut value = ptr::null_mut();
+    let invalid = ErrorCode::InvalidArgument.as_str();
+    unsafe {
+        sys::napi_create_string_utf8(env, invalid.as_ptr().cast(), invalid.len() as isize, &mut value);
+        sys::napi_set_named_property(env, exc, c"code".as_ptr(), value);
+    }
+    let _ = unsafe { take_exception(env) };
+}
+
 /// An argument converted with its `FromNapiValue` impl; a failure is a bad
 /// argument.
 pub unsafe fn arg<T: FromNapiValue>(env: sys::napi_env, v: sys::napi_value) -> CoreResult<T> {
@@ -138,7 +183,14 @@ pub unsafe fn arg<T: FromNapiValue>(env: sys::napi_env, v: sys::napi_value) -> C
 /// JS runs.
 pub unsafe fn unwrap<'a, T: TypeTag>(env: sys::napi_env, v: sys::napi_value, class: &str) -> CoreResult<&'a T> {
     let wrong = || invalid(format!("expected a {class} as `this`"));
-    unsafe { validate_type_tag(env, v, &T::type_tag(), class) }.map_err(|_| wrong())?;
+    // Called directly, not through napi-rs's `validate_type_tag`, which
+    // accepts anything in a build without the `napi8` feature: this symbol
+    // only exists with it, so such a build fails to compile instead of casting blindly.
+    let mut tagged = false;
+    if unsafe { sys::napi_check_object_type_tag(env, v, &T::type_tag(), &mut tagged) } != sys::Status::napi_ok || !tagged {
+        let _ = unsafe { take_exception(env) };
+        return Err(wrong());
+    }
     let mut p = ptr::null_mut();
     if unsafe { sys::napi_unwrap(env, v, &mut p) } != sys::Status::napi_ok || p.is_null() {
         return Err(wrong());
