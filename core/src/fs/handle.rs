@@ -250,6 +250,10 @@ impl FileHandle {
     pub fn write_at(&self, offset: u64, bytes: &[u8]) -> Result<u64> {
         let mut st = self.state.lock();
         self.check(&st, true)?;
+        if bytes.is_empty() {
+            // As POSIX write(2): nothing written, nothing changes (not even the size past a hole).
+            return Ok(0);
+        }
         let offset = if self.append { st.size } else { offset };
         let bs = self.engine.inner.opts.block_size;
         let end = offset
@@ -338,6 +342,14 @@ impl FileHandle {
             self.settle(st)?;
         }
         self.submit(st);
+        // After a failed batch its chunks came back to the dirty buffer, so the
+        // batch just submitted can be larger than a batch: wait until what is in
+        // flight fits buffer_size, or the chunk about to be buffered would take
+        // the handle past buffer_size plus one block. (Without a failure the
+        // loop above already keeps it within `room`, so this never waits.)
+        while st.pending.iter().map(|b| b.bytes).sum::<u64>() > self.buffer_size {
+            self.settle(st)?;
+        }
         Ok(())
     }
 
