@@ -385,41 +385,24 @@ fn many_concurrent_readers_and_writers() {
     assert!(dir_bytes(&d.path().join("cache")) <= 8 * BS + BS);
 }
 
-/// A local store whose puts can be made to fail, and that counts them.
-struct FlakyStore {
-    inner: LocalStore,
+/// Block store trouble for the cache tests: puts can be slowed and made to fail.
+struct Flaky {
     fail: std::sync::atomic::AtomicBool,
     delay: Duration,
 }
 
-impl BlockStore for FlakyStore {
-    fn put(&self, hash: &str, data: &[u8]) -> Result<()> {
+impl PutHook for Flaky {
+    fn before_put(&self, hash: &str, _data: &[u8]) -> Result<()> {
         std::thread::sleep(self.delay);
         if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(Error::new(ErrorCode::Io, format!("injected failure storing {hash}")));
         }
-        self.inner.put(hash, data)
-    }
-    fn get(&self, hash: &str) -> Result<Vec<u8>> {
-        self.inner.get(hash)
-    }
-    fn exists(&self, hash: &str) -> Result<bool> {
-        self.inner.exists(hash)
-    }
-    fn delete(&self, hash: &str) -> Result<()> {
-        self.inner.delete(hash)
-    }
-    fn list(&self) -> Result<Vec<String>> {
-        self.inner.list()
+        Ok(())
     }
 }
 
-fn flaky_engine(d: &Path, delay: Duration) -> (Engine, Arc<FlakyStore>) {
-    let store = Arc::new(FlakyStore {
-        inner: LocalStore::open(&d.join("blocks"), false).unwrap(),
-        fail: std::sync::atomic::AtomicBool::new(false),
-        delay,
-    });
+fn flaky_engine(d: &Path, delay: Duration) -> (Engine, Arc<HookedStore<Flaky>>) {
+    let store = HookedStore::open(d, Flaky { fail: std::sync::atomic::AtomicBool::new(false), delay });
     let e = Engine::open_with(d, EngineOptions { block_size: BS, store: Some(store.clone()), ..Default::default() }).unwrap();
     (e, store)
 }
@@ -465,7 +448,7 @@ fn failed_block_stores_keep_the_writes_for_a_retry_and_publish_nothing() {
     let old = pattern((2 * BS) as usize, 4);
     e.write_file(at, "/f", &old, &WriteOptions::default()).unwrap();
     let before = e.stat(at, "/f").unwrap();
-    store.fail.store(true, std::sync::atomic::Ordering::SeqCst);
+    store.hook.fail.store(true, std::sync::atomic::Ordering::SeqCst);
     let new = pattern((3 * BS) as usize, 5);
     let h = e.open_file(at, "/f", OpenOptions::from_mode("r+").unwrap()).unwrap();
     h.write_at(0, &new).unwrap();
@@ -473,7 +456,7 @@ fn failed_block_stores_keep_the_writes_for_a_retry_and_publish_nothing() {
     assert_eq!(e.stat(at, "/f").unwrap().version, before.version, "nothing was published");
     assert_eq!(e.read_file(at, "/f").unwrap(), old);
     assert_eq!(h.read_at(0, 3 * BS).unwrap(), new, "the handle still holds its writes");
-    store.fail.store(false, std::sync::atomic::Ordering::SeqCst);
+    store.hook.fail.store(false, std::sync::atomic::Ordering::SeqCst);
     h.close().unwrap();
     assert_eq!(e.read_file(at, "/f").unwrap(), new);
     assert_eq!(e.get_volume("p").unwrap().used_bytes, new.len() as u64);

@@ -39,6 +39,13 @@ fn pattern(len: usize, seed: u8) -> Vec<u8> {
     (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ (i >> 13) as u8).collect()
 }
 
+/// A volume whose handles buffer 256 KiB (four 64 KiB blocks), so a few
+/// blocks of writes already spill batches.
+fn small_buffer_volume(e: &Engine, name: &str) {
+    let config = ConfigOverride { buffer_size: Some("256K".into()), ..Default::default() };
+    e.create_volume(CreateVolume { name: Some(name.into()), config, ..Default::default() }).unwrap();
+}
+
 fn opts(mode: WriteMode) -> WriteOptions {
     WriteOptions { mode, ..Default::default() }
 }
@@ -124,12 +131,7 @@ fn large_file_through_a_handle_read_back_by_range() {
 fn one_large_write_at_into_an_empty_file_keeps_every_byte() {
     let d = tempfile::tempdir().unwrap();
     let e = small_blocks(d.path());
-    e.create_volume(CreateVolume {
-        name: Some("b".into()),
-        config: ConfigOverride { buffer_size: Some("256K".into()), ..Default::default() },
-        ..Default::default()
-    })
-    .unwrap();
+    small_buffer_volume(&e, "b");
     // 16 blocks in one call: four batches of a quarter of buffer_size each.
     let data = pattern((16 * BS + 777) as usize, 9);
     for mode in ["w", "w+", "x"] {
@@ -152,12 +154,7 @@ fn one_large_write_at_into_an_empty_file_keeps_every_byte() {
 fn handle_buffer_bounds_memory() {
     let d = tempfile::tempdir().unwrap();
     let e = small_blocks(d.path());
-    e.create_volume(CreateVolume {
-        name: Some("b".into()),
-        config: ConfigOverride { buffer_size: Some("256K".into()), ..Default::default() },
-        ..Default::default()
-    })
-    .unwrap();
+    small_buffer_volume(&e, "b");
     let h = e.open_file(Target::Volume("b"), "/stream", OpenOptions::from_mode("w").unwrap()).unwrap();
     let piece = vec![3u8; 10_000];
     let mut peak = 0;

@@ -133,44 +133,27 @@ const CONFIGS: &[Config] = &[
     Config { buffer_size: "128K", buffer_bytes: 128 << 10, inline_threshold: BS / 2, flaky: false },
 ];
 
-/// The local store, except that a block starting with `MARKER` cannot be stored.
-struct FlakyStore {
-    inner: LocalStore,
+/// Refuses any block that starts with `MARKER`, and counts the refusals.
+struct Poisoned {
     refused: AtomicU64,
 }
 
-impl BlockStore for FlakyStore {
-    fn put(&self, hash: &str, data: &[u8]) -> Result<()> {
+impl PutHook for Poisoned {
+    fn before_put(&self, hash: &str, data: &[u8]) -> Result<()> {
         if data.starts_with(&MARKER) {
             self.refused.fetch_add(1, Ordering::Relaxed);
             return Err(Error::io(format!("injected: block store refuses poisoned block {hash}")));
         }
-        self.inner.put(hash, data)
-    }
-    fn get(&self, hash: &str) -> Result<Vec<u8>> {
-        self.inner.get(hash)
-    }
-    fn exists(&self, hash: &str) -> Result<bool> {
-        self.inner.exists(hash)
-    }
-    fn delete(&self, hash: &str) -> Result<()> {
-        self.inner.delete(hash)
-    }
-    fn list(&self) -> Result<Vec<String>> {
-        self.inner.list()
-    }
-    fn age(&self, hash: &str) -> Result<Option<Duration>> {
-        self.inner.age(hash)
-    }
-    fn size(&self, hash: &str) -> Result<Option<u64>> {
-        self.inner.size(hash)
+        Ok(())
     }
 }
+
+type FlakyStore = HookedStore<Poisoned>;
 
 /// An engine with 64 KiB blocks (seeds of one config share it, each in its own volume).
 fn open_engine(dir: &Path, cfg: Config) -> (Engine, Option<Arc<FlakyStore>>) {
     let (e, flaky) = if cfg.flaky {
-        let store = Arc::new(FlakyStore { inner: LocalStore::open(&dir.join("blocks"), false).unwrap(), refused: AtomicU64::new(0) });
+        let store = HookedStore::open(dir, Poisoned { refused: AtomicU64::new(0) });
         let opts = EngineOptions { block_size: BS, inline_threshold: cfg.inline_threshold, store: Some(store.clone()), ..Default::default() };
         (Engine::open_with(dir, opts).unwrap(), Some(store))
     } else if cfg.inline_threshold == 4096 {
@@ -1091,7 +1074,7 @@ fn run_seed(seed: u64, ops: usize, log: &RefCell<Vec<String>>, verbose: bool, e:
         ..Default::default()
     })
     .map_err(|e| format!("create_volume: {e}"))?;
-    let refused_before = flaky.map(|s| s.refused.load(Ordering::Relaxed)).unwrap_or(0);
+    let refused_before = flaky.map(|s| s.hook.refused.load(Ordering::Relaxed)).unwrap_or(0);
     log.borrow_mut().push(format!("seed {seed}: {cfg:?}"));
     let mut run = Run {
         e: e.clone(),
@@ -1136,7 +1119,7 @@ fn run_seed(seed: u64, ops: usize, log: &RefCell<Vec<String>>, verbose: bool, e:
     run.finish(ops).map_err(|m| format!("finish: {m}"))?;
     let mut tally = std::mem::take(&mut run.tally);
     if let Some(s) = flaky {
-        tally.refused_puts = s.refused.load(Ordering::Relaxed) - refused_before;
+        tally.refused_puts = s.hook.refused.load(Ordering::Relaxed) - refused_before;
     }
     Ok(tally)
 }

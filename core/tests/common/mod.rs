@@ -57,3 +57,48 @@ pub fn child_lines(out: &str) -> Vec<String> {
 pub fn child_line(l: &str) -> Option<String> {
     l.find("CHILD ").map(|i| l[i + 6..].trim_end().to_string())
 }
+
+/// What a [`HookedStore`] does before each `put`: delay it, count it, or
+/// refuse it with an error.
+pub trait PutHook: Send + Sync + 'static {
+    fn before_put(&self, hash: &str, data: &[u8]) -> Result<()>;
+}
+
+/// The local store of `dir` with a hook before every `put`: how tests inject
+/// block store trouble. `put_file` goes through `put` (the trait's default),
+/// so the hook sees those blocks too.
+pub struct HookedStore<H> {
+    pub inner: LocalStore,
+    pub hook: H,
+}
+
+impl<H: PutHook> HookedStore<H> {
+    pub fn open(dir: &Path, hook: H) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(HookedStore { inner: LocalStore::open(&dir.join("blocks"), false).unwrap(), hook })
+    }
+}
+
+impl<H: PutHook> BlockStore for HookedStore<H> {
+    fn put(&self, hash: &str, data: &[u8]) -> Result<()> {
+        self.hook.before_put(hash, data)?;
+        self.inner.put(hash, data)
+    }
+    fn get(&self, hash: &str) -> Result<Vec<u8>> {
+        self.inner.get(hash)
+    }
+    fn exists(&self, hash: &str) -> Result<bool> {
+        self.inner.exists(hash)
+    }
+    fn delete(&self, hash: &str) -> Result<()> {
+        self.inner.delete(hash)
+    }
+    fn list(&self) -> Result<Vec<String>> {
+        self.inner.list()
+    }
+    fn age(&self, hash: &str) -> Result<Option<std::time::Duration>> {
+        self.inner.age(hash)
+    }
+    fn size(&self, hash: &str) -> Result<Option<u64>> {
+        self.inner.size(hash)
+    }
+}
