@@ -26,9 +26,9 @@ pub struct Volume {
     pub config: VolumeConfig,
     /// Free-form labels, filterable in `list_volumes`.
     pub labels: Labels,
-    /// Sum of the sizes of the volume's regular files and symlinks.
+    /// Sum of the sizes of the volume's regular files (docs/DECISIONS.md "Volumes").
     pub used_bytes: u64,
-    /// Number of regular files and symlinks.
+    /// Number of regular files (directories and symlinks are not counted).
     pub file_count: u64,
     /// Creation time, ms since the epoch.
     pub created_at: i64,

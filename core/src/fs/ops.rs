@@ -127,12 +127,18 @@ impl Engine {
                 let r = route(tx, &self.inner.routes, target, path)?;
                 r.check_writable()?;
                 let shown = r.shown();
-                let i = match lookup(tx, &r, true) {
+                let (i, parents_pending) = match lookup(tx, &r, true) {
                     // Missing parents are created at commit.
-                    Err(e) if e.code() == ErrorCode::NotFound && opts.parents => None,
-                    other => other?,
+                    Err(e) if e.code() == ErrorCode::NotFound && opts.parents => (None, true),
+                    other => (other?, false),
                 };
-                check_existing(i.as_ref(), opts, &shown)?;
+                // With parents still to create, the commit decides (it may fail
+                // creating them, e.g. under a dangling symlink, with not_found):
+                // checking `if_version` against a missing file here answered
+                // `conflict` where the same write of a small file said `not_found`.
+                if !parents_pending {
+                    check_existing(i.as_ref(), opts, &shown)?;
+                }
                 let c = match &i {
                     None => Committed::default(),
                     Some(i) => {
