@@ -46,6 +46,7 @@
 
 mod common;
 
+use common::model::{self, Rng, ensure};
 use common::*;
 use sandvol_core::*;
 use std::cell::RefCell;
@@ -62,48 +63,6 @@ const NAMES: &[&str] = &["a", "b", "c", "d"];
 const SIZES: &[u64] = &[0, 1, 100, 4095, 4096, 4097, 10_000, BS - 1, BS, BS + 1, 2 * BS, 2 * BS + 3, 3 * BS - 7];
 
 type R<T = ()> = std::result::Result<T, String>;
-
-macro_rules! ensure {
-    ($c:expr, $($t:tt)*) => {
-        if !$c {
-            return Err(format!($($t)*));
-        }
-    };
-}
-
-// ---------------------------------------------------------------------------
-// Deterministic randomness (as in handle_model.rs).
-
-/// xorshift64: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        let mut r = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03);
-        if r.0 == 0 {
-            r.0 = 1;
-        }
-        r.next();
-        r
-    }
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
-        xs[self.below(xs.len() as u64) as usize]
-    }
-}
 
 /// Content: a few shared patterns (so files share blocks) or fresh bytes.
 fn content(rng: &mut Rng, n: u64) -> Vec<u8> {
@@ -1072,18 +1031,8 @@ fn run_seeds(seeds: &[u64], ops: usize, verbose: bool) -> Vec<String> {
 
 #[test]
 fn namespace_matches_a_model_over_random_operations() {
-    let ops = std::env::var("FS_MODEL_OPS").ok().map(|s| s.parse().unwrap()).unwrap_or(OPS);
-    let only: Option<u64> = std::env::var("FS_MODEL_SEED").ok().map(|s| s.parse().unwrap());
-    let range = std::env::var("FS_MODEL_SEEDS").ok().map(|s| {
-        let (a, b) = s.split_once("..").expect("FS_MODEL_SEEDS=a..b");
-        a.parse::<u64>().unwrap()..b.parse::<u64>().unwrap()
-    });
-    let seeds: Vec<u64> = match (only, range) {
-        (Some(s), _) => vec![s],
-        (None, Some(r)) => r.collect(),
-        (None, None) => (0..SEEDS).collect(),
-    };
-    let failures = run_seeds(&seeds, ops, only.is_some());
+    let model::Plan { seeds, ops, verbose } = model::plan("FS_MODEL", SEEDS, OPS);
+    let failures = run_seeds(&seeds, ops, verbose);
     assert!(failures.is_empty(), "{} of {} seeds failed:\n{}", failures.len(), seeds.len(), failures.join("\n"));
 }
 
@@ -1091,22 +1040,16 @@ fn namespace_matches_a_model_over_random_operations() {
 // Bugs the model found, minimized.
 
 /// The same `write_file` request failed with a different code depending on
-/// its size (fixed: the pre-read leaves `if_version` to the commit while
-/// parents are still to be created). With `parents` and a wrong `if_version`, under a parent that cannot be
-/// created (here a dangling symlink, `/link -> /missing/dir`), a write of at most
-/// `inline_threshold` bytes is `not_found` (its one transaction tries to create
-/// the parents first, in `resolve_for_write`), while a larger one is `conflict`.
-/// Cause: the block path's pre-read (core/src/fs/ops.rs:129-135) turns the
-/// lookup's `not_found` into "no file yet" ("Missing parents are created at
-/// commit") and then runs `check_existing(None, ..)`, which compares `if_version`
-/// against version 0 and refuses before the commit ever learns that the parents
-/// cannot be created. (It also stores the blocks of a write that then fails
-/// without need: the commit would refuse it anyway.) Precedence should not depend
-/// on the payload's size; `not_found` is what the commit (and the inline path)
-/// decide. Fix: in the pre-read, skip `check_existing` when the lookup's
-/// `not_found` was swallowed for `parents` (let `resolve_for_write` in the commit
-/// decide), or create/resolve parents the same way in both paths.
-/// Found by seed 20 of the randomized test (op #140).
+/// its size. With `parents` and a wrong `if_version`, under a parent that
+/// cannot be created (here a dangling symlink, `/link -> /missing/dir`), a write
+/// of at most `inline_threshold` bytes was `not_found` (its one transaction
+/// tries to create the parents first), a larger one `conflict`: the block
+/// path's pre-read (core/src/fs/ops.rs) took the missing file for "no file
+/// yet" and checked `if_version` against it before the commit could find that
+/// the parents cannot be made. Fixed: while parents are still to be created,
+/// the pre-read leaves that check to the commit (the write's blocks are then
+/// stored before it fails; gc collects them, as after any failed commit).
+/// Found by the randomized test above.
 #[test]
 fn large_cas_write_under_a_dangling_symlink_reports_conflict() {
     let d = tempfile::tempdir().unwrap();

@@ -43,6 +43,7 @@
 
 mod common;
 
+use common::model::{self, Rng, ensure};
 use common::*;
 use sandvol_core::*;
 use std::cell::RefCell;
@@ -59,52 +60,6 @@ const FILES: usize = 3;
 const MAX_SIZE: u64 = 12 * BS;
 /// A block that starts with these bytes cannot be stored by `FlakyStore`.
 const MARKER: [u8; 8] = *b"\xfePOISON\xfe";
-
-// ---------------------------------------------------------------------------
-// Deterministic randomness.
-
-/// xorshift64: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        let mut r = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03);
-        if r.0 == 0 {
-            r.0 = 1;
-        }
-        r.next();
-        r
-    }
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
-    /// Inclusive.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.below(hi - lo + 1)
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
-        xs[self.below(xs.len() as u64) as usize]
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        let mut v = Vec::with_capacity(n + 8);
-        while v.len() < n {
-            v.extend_from_slice(&self.next().to_le_bytes());
-        }
-        v.truncate(n);
-        v
-    }
-}
 
 // ---------------------------------------------------------------------------
 // Engine configurations and a block store that fails on demand.
@@ -260,14 +215,6 @@ fn first_diff(got: &[u8], want: &[u8]) -> String {
     let i = got.iter().zip(want).position(|(a, b)| a != b).unwrap_or(got.len().min(want.len()));
     let show = |v: &[u8]| format!("{:02x?}", &v[i.min(v.len())..(i + 8).min(v.len())]);
     format!("got {} bytes, want {}; first difference at {} (block {} + {}): got {} want {}", got.len(), want.len(), i, i as u64 / BS, i as u64 % BS, show(got), show(want))
-}
-
-macro_rules! ensure {
-    ($cond:expr, $($fmt:tt)+) => {
-        if !$cond {
-            return Err(format!($($fmt)+));
-        }
-    };
 }
 
 fn apply_write(content: &mut Vec<u8>, off: u64, data: &[u8]) {
@@ -1126,18 +1073,7 @@ fn run_seed(seed: u64, ops: usize, log: &RefCell<Vec<String>>, verbose: bool, e:
 
 #[test]
 fn handles_match_a_model_over_random_operations() {
-    let ops = std::env::var("HANDLE_MODEL_OPS").ok().map(|s| s.parse().unwrap()).unwrap_or(OPS);
-    let only: Option<u64> = std::env::var("HANDLE_MODEL_SEED").ok().map(|s| s.parse().unwrap());
-    // HANDLE_MODEL_SEEDS=a..b runs more seeds (to hunt for bugs).
-    let range = std::env::var("HANDLE_MODEL_SEEDS").ok().map(|s| {
-        let (a, b) = s.split_once("..").expect("HANDLE_MODEL_SEEDS=a..b");
-        a.parse::<u64>().unwrap()..b.parse::<u64>().unwrap()
-    });
-    let seeds: Vec<u64> = match (only, range) {
-        (Some(s), _) => vec![s],
-        (None, Some(r)) => r.collect(),
-        (None, None) => (0..SEEDS).collect(),
-    };
+    let model::Plan { seeds, ops, verbose } = model::plan("HANDLE_MODEL", SEEDS, OPS);
     let started = std::time::Instant::now();
     let mut failures = Vec::new();
     let mut total = Tally::default();
@@ -1150,7 +1086,7 @@ fn handles_match_a_model_over_random_operations() {
             (dir, e, flaky)
         });
         let log = RefCell::new(Vec::new());
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_seed(seed, ops, &log, only.is_some(), e, flaky.as_deref())));
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_seed(seed, ops, &log, verbose, e, flaky.as_deref())));
         let msg = match r {
             Ok(Ok(t)) => {
                 total.add(&t);

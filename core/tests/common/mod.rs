@@ -1,6 +1,8 @@
 //! Shared test helpers: temporary engines and child processes.
 #![allow(dead_code)]
 
+pub mod model;
+
 use sandvol_core::*;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
