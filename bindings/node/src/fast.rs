@@ -132,7 +132,7 @@ unsafe fn fail_with(env: sys::napi_env, fail: Fail, e: &CoreError) -> sys::napi_
 }
 
 /// The pending JS exception, cleared, if there is one.
-unsafe fn take_exception(env: sys::napi_env) -> Option<sys::napi_value> {
+pub unsafe fn take_exception(env: sys::napi_env) -> Option<sys::napi_value> {
     let mut pending = false;
     unsafe { sys::napi_is_exception_pending(env, &mut pending) };
     if !pending {

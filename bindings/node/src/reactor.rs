@@ -134,15 +134,10 @@ pub unsafe fn settle<T: ToNapiValue>(env: sys::napi_env, d: sys::napi_deferred, 
 /// The JS value to reject with when converting a result failed: the pending
 /// JS exception if that is what failed, else the napi error.
 unsafe fn conversion_error(env: sys::napi_env, e: napi::Error) -> sys::napi_value {
-    let mut pending = false;
-    unsafe { sys::napi_is_exception_pending(env, &mut pending) };
-    if pending {
-        let mut exc = ptr::null_mut();
-        if unsafe { sys::napi_get_and_clear_last_exception(env, &mut exc) } == sys::Status::napi_ok {
-            return exc;
-        }
+    match unsafe { crate::fast::take_exception(env) } {
+        Some(exc) => exc,
+        None => unsafe { JsError::from(e).into_value(env) },
     }
-    unsafe { JsError::from(e).into_value(env) }
 }
 
 fn reactor(env: sys::napi_env) -> napi::Result<&'static Reactor> {
