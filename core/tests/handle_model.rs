@@ -1114,16 +1114,11 @@ fn handles_match_a_model_over_random_operations() {
 
 /// A `write_at` of zero bytes at an offset past the end made the file that
 /// long (zeros), through the handle's `size()` and, after `close`, for every
-/// reader (fixed: an empty write returns at once). A handle promises POSIX-like semantics, and a `pwrite` of zero bytes
-/// to a regular file "shall return zero and have no other results" (Python's
-/// `os.pwrite(fd, b"", off)` and Node's `fs.write` of an empty buffer do not
-/// grow the file). Cause: `FileHandle::write_at` (core/src/fs/handle.rs:290, the
-/// `st.size = st.size.max(end)` after the chunk loop) takes `end = offset` even
-/// when no chunk was written; `flush_locked` then sees `size != committed_size`
-/// and publishes it (inline through `flush_inline`, else an empty batch whose
-/// commit grows the inode). Fix: return `Ok(0)` for empty `bytes` right after
-/// `self.check(&st, true)?` (the random test hits it in most seeds: 8% of its
-/// writes are empty, some at offsets past the end).
+/// reader: `write_at` set the size to the write's end even when no chunk was
+/// written, and the next flush published it. A handle promises POSIX-like
+/// semantics, and a `pwrite` of zero bytes "shall return zero and have no other
+/// results". Fixed: an empty `write_at` returns at once. (The random test hit
+/// it in most seeds: 8% of its writes are empty, some past the end.)
 #[test]
 fn empty_write_at_past_the_end_grows_the_file() {
     let d = tempfile::tempdir().unwrap();
