@@ -65,6 +65,14 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// WAL short (it restarts after a complete checkpoint) keeps reads cheap.
 const CHECKPOINT_AFTER_COMMITS: u64 = 256;
 
+/// Page size of a new catalog. A small-file operation dirties a few small rows
+/// on as many pages (the inode, the volume's counters, the change feed), and
+/// the WAL, its checkpoints and their fsyncs move whole pages: with 2 KiB pages
+/// a 4 KiB overwrite is 6 KiB of WAL instead of 12 KiB. 1 KiB pages made reads
+/// of 4 KiB inline files slower (a longer overflow chain); bench/RESULTS.md,
+/// "Catalog page size". A catalog keeps the page size it was created with.
+pub const PAGE_SIZE: u32 = 2048;
+
 /// How long a writer waits for another process's transaction before `timeout`, by default.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -76,6 +84,8 @@ impl Catalog {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(busy_timeout)?;
+        // Only takes effect on a new, empty database (before WAL mode is set).
+        conn.pragma_update(None, "page_size", PAGE_SIZE)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(
             None,
@@ -233,6 +243,35 @@ mod tests {
         let before = c.checkpointer.runs.load(std::sync::atomic::Ordering::Relaxed);
         put("b");
         assert!(wait_for_runs(&c, before + 1), "no checkpoint after an idle spell");
+    }
+
+    fn page_size(c: &Catalog) -> i64 {
+        c.read(|tx| Ok(tx.query_row("PRAGMA page_size", [], |r| r.get(0))?)).unwrap()
+    }
+
+    #[test]
+    fn a_new_catalog_uses_small_pages_and_an_old_one_keeps_its_own() {
+        let d = tempfile::tempdir().unwrap();
+        let c = Catalog::open(&d.path().join("new.db"), Durability::Process, DEFAULT_BUSY_TIMEOUT).unwrap();
+        assert_eq!(page_size(&c), PAGE_SIZE as i64);
+
+        // A catalog made with 4 KiB pages (as by earlier builds, or SQLite's default).
+        let old = d.path().join("old.db");
+        {
+            let conn = Connection::open(&old).unwrap();
+            conn.execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE t (x)").unwrap();
+        }
+        let c = Catalog::open(&old, Durability::Process, DEFAULT_BUSY_TIMEOUT).unwrap();
+        assert_eq!(page_size(&c), 4096);
+        c.write(|tx| {
+            tx.execute("INSERT INTO meta (key, value) VALUES ('k', ?1)", [&"v".repeat(5000)])?;
+            Ok(())
+        })
+        .unwrap();
+        drop(c);
+        let c = Catalog::open(&old, Durability::Process, DEFAULT_BUSY_TIMEOUT).unwrap();
+        let v: String = c.read(|tx| Ok(tx.query_row("SELECT value FROM meta WHERE key = 'k'", [], |r| r.get(0))?)).unwrap();
+        assert_eq!((v.len(), page_size(&c)), (5000, 4096));
     }
 
     #[test]
