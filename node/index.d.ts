@@ -441,6 +441,8 @@ export const _private: {
   readonly rustLoop: (sb: Sandbox, op: 'read' | 'write', path: string, data: Data, iters: number) => number
   /** The same loop on a worker of the pool (where a Promise call's core call runs). */
   readonly rustLoopOnWorker: (sb: Sandbox, op: 'read' | 'write', path: string, data: Data, iters: number) => Promise<number>
+  /** ns of each of `iters` such calls on a worker. */
+  readonly rustLatenciesOnWorker: (sb: Sandbox, op: 'read' | 'write', path: string, data: Data, iters: number) => Promise<number[]>
   /** Panics on a worker thread; rejects with code 'internal'. */
   readonly panic: () => Promise<void>
   /** An empty job: the Promise round trip through the worker pool alone. */

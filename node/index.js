@@ -157,6 +157,7 @@ module.exports = {
     ...native._benchFunctions(), // readFileSync, writeFileSync, floorSync, floorAsync, floorWriteSync
     rustLoop: wrapSync(native, '_rustLoop'),
     rustLoopOnWorker: native._rustLoopOnWorker,
+    rustLatenciesOnWorker: native._rustLatenciesOnWorker,
     panic: native._panicForTest,
     noop: native._noopAsync
   })

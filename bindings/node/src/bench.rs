@@ -71,21 +71,44 @@ pub fn rust_loop_on_worker(sb: &Sandbox, op: String, path: String, data: Data, i
     crate::task::job(move || core_loop(&at, &op, &path, data.as_slice(), iters))
 }
 
+/// Per-call nanoseconds of `iters` such calls on a worker, so the benchmark's
+/// long runs compare medians and tails of Rust and Node, not only means (a
+/// mean hides whether the difference is every call's or a few stalled ones').
+#[napi(js_name = "_rustLatenciesOnWorker")]
+pub fn rust_latencies_on_worker(sb: &Sandbox, op: String, path: String, data: Data, iters: u32) -> crate::task::Job<Vec<f64>> {
+    let at = sb.at.clone();
+    crate::task::job(move || {
+        let mut out = Vec::with_capacity(iters as usize);
+        for _ in 0..iters {
+            let start = Instant::now();
+            core_call(&at, &op, &path, data.as_slice())?;
+            out.push(start.elapsed().as_nanos() as f64);
+        }
+        Ok(out)
+    })
+}
+
 fn core_loop(at: &crate::fs::At, op: &str, path: &str, data: &[u8], iters: u32) -> sandvol_core::Result<f64> {
-    let (e, t) = (&at.engine, at.target());
     let start = Instant::now();
     for _ in 0..iters {
-        match op {
-            "read" => {
-                std::hint::black_box(e.read_file(t, path)?);
-            }
-            "write" => {
-                std::hint::black_box(e.write_file(t, path, data, &core::WriteOptions::default())?);
-            }
-            other => return Err(sandvol_core::Error::invalid_argument(format!("op {other:?} is not read or write"))),
-        }
+        core_call(at, op, path, data)?;
     }
     Ok(start.elapsed().as_nanos() as f64 / iters.max(1) as f64)
+}
+
+/// One core read_file ("read") or write_file ("write" of `data`) at `path`.
+fn core_call(at: &crate::fs::At, op: &str, path: &str, data: &[u8]) -> sandvol_core::Result<()> {
+    let (e, t) = (&at.engine, at.target());
+    match op {
+        "read" => {
+            std::hint::black_box(e.read_file(t, path)?);
+        }
+        "write" => {
+            std::hint::black_box(e.write_file(t, path, data, &core::WriteOptions::default())?);
+        }
+        other => return Err(sandvol_core::Error::invalid_argument(format!("op {other:?} is not read or write"))),
+    }
+    Ok(())
 }
 
 /// Resolves never: panics on the worker thread, so tests can check that a panic
