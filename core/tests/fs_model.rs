@@ -1004,26 +1004,14 @@ fn run_seeds(seeds: &[u64], ops: usize, verbose: bool) -> Vec<String> {
     let mut failures = Vec::new();
     let mut total: Stats = BTreeMap::new();
     for &seed in seeds {
-        let log = RefCell::new(Vec::new());
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_seed(seed, ops, &log, verbose)));
-        let msg = match r {
-            Ok(Ok(s)) => {
-                for (k, (a, b)) in s {
-                    let t = total.entry(k).or_default();
-                    t.0 += a;
-                    t.1 += b;
-                }
-                continue;
-            }
-            Ok(Err(m)) => m,
-            Err(p) => format!("panic: {}", p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default()),
+        let Some(s) = model::run_seed("FS_MODEL", seed, &mut failures, |log| run_seed(seed, ops, log, verbose)) else {
+            continue;
         };
-        let log = log.into_inner();
-        eprintln!("\n=== seed {seed} FAILED: {msg}\n--- operations (replay: FS_MODEL_SEED={seed}):");
-        for l in &log {
-            eprintln!("{l}");
+        for (k, (a, b)) in s {
+            let t = total.entry(k).or_default();
+            t.0 += a;
+            t.1 += b;
         }
-        failures.push(format!("seed {seed}: {msg}"));
     }
     eprintln!("{} seeds x {ops} operations in {:.1?}; (ok, refused) per operation: {total:?}", seeds.len(), started.elapsed());
     failures
@@ -1033,7 +1021,7 @@ fn run_seeds(seeds: &[u64], ops: usize, verbose: bool) -> Vec<String> {
 fn namespace_matches_a_model_over_random_operations() {
     let model::Plan { seeds, ops, verbose } = model::plan("FS_MODEL", SEEDS, OPS);
     let failures = run_seeds(&seeds, ops, verbose);
-    assert!(failures.is_empty(), "{} of {} seeds failed:\n{}", failures.len(), seeds.len(), failures.join("\n"));
+    model::assert_no_failures(&failures, seeds.len());
 }
 
 // ---------------------------------------------------------------------------

@@ -1085,28 +1085,15 @@ fn handles_match_a_model_over_random_operations() {
             let (e, flaky) = open_engine(dir.path(), CONFIGS[c]);
             (dir, e, flaky)
         });
-        let log = RefCell::new(Vec::new());
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_seed(seed, ops, &log, verbose, e, flaky.as_deref())));
-        let msg = match r {
-            Ok(Ok(t)) => {
-                total.add(&t);
-                continue;
-            }
-            Ok(Err(m)) => m,
-            Err(p) => format!("panic: {}", p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default()),
-        };
-        let log = log.into_inner();
-        eprintln!("\n=== seed {seed} FAILED: {msg}\n--- operations (replay: HANDLE_MODEL_SEED={seed}):");
-        for l in &log {
-            eprintln!("{l}");
+        if let Some(t) = model::run_seed("HANDLE_MODEL", seed, &mut failures, |log| run_seed(seed, ops, log, verbose, e, flaky.as_deref())) {
+            total.add(&t);
         }
-        failures.push(format!("seed {seed}: {msg}"));
     }
     for (_, e, _) in engines.iter().flatten() {
         e.close().unwrap();
     }
     eprintln!("{} seeds x {ops} operations in {:.1?}: {total:?}", seeds.len(), started.elapsed());
-    assert!(failures.is_empty(), "{} of {} seeds failed:\n{}", failures.len(), seeds.len(), failures.join("\n"));
+    model::assert_no_failures(&failures, seeds.len());
 }
 
 // ---------------------------------------------------------------------------

@@ -82,3 +82,32 @@ pub fn plan(prefix: &str, seeds: u64, ops: usize) -> Plan {
     };
     Plan { seeds, ops, verbose: false }
 }
+
+/// Runs one seed of a model test: `f` gets the operation log to append to;
+/// its result is returned, or, if it failed or panicked, the log is printed
+/// with the line that replays the seed (`<PREFIX>_SEED=<seed>`) and the failure
+/// is added to `failures`.
+pub fn run_seed<T>(
+    prefix: &str,
+    seed: u64,
+    failures: &mut Vec<String>,
+    f: impl FnOnce(&std::cell::RefCell<Vec<String>>) -> Result<T, String>,
+) -> Option<T> {
+    let log = std::cell::RefCell::new(Vec::new());
+    let msg = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&log))) {
+        Ok(Ok(t)) => return Some(t),
+        Ok(Err(m)) => m,
+        Err(p) => format!("panic: {}", p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default()),
+    };
+    eprintln!("\n=== seed {seed} FAILED: {msg}\n--- operations (replay: {prefix}_SEED={seed}):");
+    for l in log.into_inner() {
+        eprintln!("{l}");
+    }
+    failures.push(format!("seed {seed}: {msg}"));
+    None
+}
+
+/// Fails the test with every failed seed's message, if any failed.
+pub fn assert_no_failures(failures: &[String], seeds: usize) {
+    assert!(failures.is_empty(), "{} of {} seeds failed:\n{}", failures.len(), seeds, failures.join("\n"));
+}
