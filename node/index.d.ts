@@ -453,4 +453,6 @@ export const _private: {
   readonly floorWriteSync: (sb: Sandbox, path: string, data: Data) => FileInfo
   /** `sb.readFile`'s arguments, pool round trip and 4 KiB result without the core call. */
   readonly floorAsync: (sb: Sandbox, path: string) => Promise<Buffer>
+  /** A native call that does nothing. */
+  readonly empty: () => void
 }

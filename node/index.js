@@ -154,7 +154,7 @@ module.exports = {
   version: native.version(),
   // For benchmarks and tests only, not part of the API.
   _private: Object.freeze({
-    ...native._benchFunctions(), // readFileSync, writeFileSync, floorSync, floorAsync, floorWriteSync
+    ...native._benchFunctions(), // readFileSync, writeFileSync, floorSync, floorAsync, floorWriteSync, empty
     rustLoop: wrapSync(native, '_rustLoop'),
     rustLoopOnWorker: native._rustLoopOnWorker,
     rustLatenciesOnWorker: native._rustLatenciesOnWorker,

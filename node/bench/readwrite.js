@@ -94,6 +94,9 @@ async function main () {
   const floorWrite = []
   const floorWriteCold = []
   const coreWriteFromJs = []
+  const emptyHot = []
+  const emptyCold = []
+  const timerCold = []
   for (let r = 0; r < ROUNDS; r++) {
     hop.push(await timeAsync(ITERS, () => _private.noop()))
     floorSync.push(timeSync(ITERS, () => _private.floorSync(sb, p)))
@@ -109,6 +112,20 @@ async function main () {
     }
     floorWriteCold.push(ns / ITERS)
     coreWriteFromJs.push(core / ITERS)
+    // What entering native code at all costs, hot and right after a core
+    // write, next to the timer alone right after a core write (the cold
+    // figures include it): no binding could do a call for less.
+    emptyHot.push(timeSync(ITERS, () => _private.empty()))
+    let e = 0
+    let t = 0
+    for (let i = 0; i < ITERS; i++) {
+      _private.rustLoop(sb, 'write', p, data, 1)
+      e += timeSync(1, () => _private.empty())
+      _private.rustLoop(sb, 'write', p, data, 1)
+      t += timeSync(1, () => {})
+    }
+    emptyCold.push(e / ITERS)
+    timerCold.push(t / ITERS)
   }
   // Long runs: one awaited call after another for LONG calls, next to the same
   // core calls looped on a worker (one call, the JS thread asleep). The
@@ -151,6 +168,8 @@ async function main () {
   console.log(`| sync binding floor, readFile (4 KiB Buffer result) | ${us(median(floorSync))} |`)
   console.log(`| sync binding floor, writeFile (4 KiB Buffer in, FileInfo out) | ${us(median(floorWrite))} |`)
   console.log(`| the same, each call right after a core write | ${us(median(floorWriteCold))} |`)
+  console.log(`| an empty native call | ${us(median(emptyHot))} |`)
+  console.log(`| the same, each call right after a core write (timer alone there: ${us(median(timerCold))}) | ${us(median(emptyCold))} |`)
   console.log(`| a core write timed inside Rust, one per call from JS (a Rust loop: ${us(median(results.write.rust))}) | ${us(median(coreWriteFromJs))} |`)
   console.log(`| Promise binding floor (worker pool round trip) | ${us(median(floorAsync))} |`)
   console.log(`| empty Promise round trip (no arguments, no result) | ${us(median(hop))} |`)

@@ -16,7 +16,8 @@ use std::time::Instant;
 /// carry the same argument and result glue: `readFileSync(sb, path)` and
 /// `writeFileSync(sb, path, data)` (the API calls on the JS thread), and the
 /// binding floors `floorSync(sb, path)`, `floorAsync(sb, path)` and
-/// `floorWriteSync(sb, path, data)`.
+/// `floorWriteSync(sb, path, data)`, and `empty()`, a native call that does
+/// nothing (what any binding pays to enter native code and come back).
 #[napi(js_name = "_benchFunctions")]
 pub fn bench_functions(env: napi::Env) -> napi::Result<fast::Raw> {
     fast::functions(
@@ -27,6 +28,7 @@ pub fn bench_functions(env: napi::Env) -> napi::Result<fast::Raw> {
             (c"floorSync", floor_sync),
             (c"floorAsync", floor_async),
             (c"floorWriteSync", floor_write_sync),
+            (c"empty", empty),
         ],
     )
 }
@@ -150,6 +152,11 @@ unsafe extern "C" fn floor_async(env: sys::napi_env, info: sys::napi_callback_in
             fast::value(env, job)
         })
     }
+}
+
+/// Nothing: returns `undefined` without looking at its arguments.
+unsafe extern "C" fn empty(_env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
+    std::ptr::null_mut()
 }
 
 /// The sync write binding's own cost: `writeFileSync`'s arguments (path and
