@@ -2,7 +2,7 @@
 // Many Promises in flight on one Engine; work runs off the main thread.
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const { openTmp } = require('./helpers')
+const { openTmp, sandvol } = require('./helpers')
 
 test('hundreds of concurrent Promises on one Engine all settle correctly', async () => {
   const { engine } = await openTmp('conc')
@@ -57,5 +57,35 @@ test('I/O runs off the main thread: the event loop turns while a large write run
   const info = await p
   assert.equal(info.size, big.length)
   assert.ok(turns > 5, `the event loop turned only ${turns} times during a ${big.length}-byte write`)
+  await engine.close()
+})
+
+test('calls on several sandboxes and handles, interleaved, each reach their own', async () => {
+  // The per-file entry points remember the last receiver they checked
+  // (bindings/node/src/fast.rs); switching receivers call by call must never
+  // send a call to the one before.
+  const { engine } = await openTmp('receivers')
+  const sbs = []
+  for (const name of ['a', 'b', 'c']) {
+    await engine.createVolume({ name, accessMode: 'RWO' })
+    const sb = await engine.claimSandbox('default', { mounts: [{ ref: name, mountPoint: '/m' }], waitForMounts: true })
+    await sb.writeFile('/m/f', `content of ${name}`)
+    sbs.push(sb)
+  }
+  const handles = await Promise.all(sbs.map(sb => sb.open('/m/f', 'r')))
+  for (let i = 0; i < 30; i++) {
+    const k = (i * 7) % 3
+    assert.equal((await sbs[k].readFile('/m/f')).toString(), `content of ${'abc'[k]}`)
+    assert.equal((await sbs[k].stat('/m/f')).size, 12)
+    assert.equal((await handles[(k + 1) % 3].read(11, 1)).toString(), 'abc'[(k + 1) % 3])
+    assert.equal(sandvol._private.readFileSync(sbs[(k + 2) % 3], '/m/f').toString(), `content of ${'abc'[(k + 2) % 3]}`)
+  }
+  // All at once, receivers mixed.
+  const all = await Promise.all(Array.from({ length: 60 }, (_, i) => sbs[i % 3].readFile('/m/f')))
+  all.forEach((b, i) => assert.equal(b.toString(), `content of ${'abc'[i % 3]}`))
+  // A write goes to its receiver's volume only.
+  await sbs[1].writeFile('/m/f', 'changed')
+  assert.deepEqual(await Promise.all(sbs.map(sb => sb.readFile('/m/f').then(String))), ['content of a', 'changed', 'content of c'])
+  await Promise.all(handles.map(h => h.close()))
   await engine.close()
 })

@@ -182,12 +182,16 @@ pub unsafe fn arg<T: FromNapiValue>(env: sys::napi_env, v: sys::napi_value) -> C
 /// argument. Call after converting the other arguments, and use it before any
 /// JS runs.
 pub unsafe fn unwrap<'a, T: TypeTag>(env: sys::napi_env, v: sys::napi_value, class: &str) -> CoreResult<&'a T> {
+    let tag = T::type_tag();
+    if let Some(p) = unsafe { memo::get(env, v, &tag) } {
+        return Ok(unsafe { &*p.cast::<T>() });
+    }
     let wrong = || invalid(format!("expected a {class} as `this`"));
     // Called directly, not through napi-rs's `validate_type_tag`, which
     // accepts anything in a build without the `napi8` feature: this symbol
     // only exists with it, so such a build fails to compile instead of casting blindly.
     let mut tagged = false;
-    if unsafe { sys::napi_check_object_type_tag(env, v, &T::type_tag(), &mut tagged) } != sys::Status::napi_ok || !tagged {
+    if unsafe { sys::napi_check_object_type_tag(env, v, &tag, &mut tagged) } != sys::Status::napi_ok || !tagged {
         let _ = unsafe { take_exception(env) };
         return Err(wrong());
     }
@@ -195,7 +199,87 @@ pub unsafe fn unwrap<'a, T: TypeTag>(env: sys::napi_env, v: sys::napi_value, cla
     if unsafe { sys::napi_unwrap(env, v, &mut p) } != sys::Status::napi_ok || p.is_null() {
         return Err(wrong());
     }
+    unsafe { memo::set(env, v, &tag, p) };
     Ok(unsafe { &*p.cast::<T>() })
+}
+
+/// The last object `unwrap` checked on this thread, so a run of calls on one
+/// sandbox (or handle) checks its class once: the type-tag check and
+/// `napi_unwrap` each look a private symbol up on the object, ~0.25 µs a call,
+/// ~0.7 µs right after a core call (bench/RESULTS.md, "The same object's class
+/// checked once"), where comparing with the remembered object is two cheap
+/// napi calls.
+///
+/// Soundness: the object is held by a weak reference, so it cannot be kept
+/// alive by this; a hit means `v` is that very object, alive (it is an
+/// argument of the running call), so the pointer napi-rs wrapped in it is
+/// still its own (napi-rs frees it only when the object is collected, and
+/// never unwraps a class instance). The reference is deleted by an
+/// environment cleanup hook, before napi forgets its references.
+mod memo {
+    use napi::sys;
+    use std::cell::RefCell;
+    use std::ffi::c_void;
+    use std::ptr;
+
+    struct Last {
+        env: sys::napi_env,
+        obj: sys::napi_ref,
+        tag: (u64, u64),
+        ptr: *mut c_void,
+    }
+
+    thread_local! {
+        static LAST: RefCell<Option<Last>> = const { RefCell::new(None) };
+        /// Environments whose cleanup hook is registered (one per thread in Node).
+        static HOOKED: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// The remembered pointer if `v` is the remembered object of class `tag`.
+    pub unsafe fn get(env: sys::napi_env, v: sys::napi_value, tag: &sys::napi_type_tag) -> Option<*mut c_void> {
+        LAST.with_borrow(|last| {
+            let l = last.as_ref().filter(|l| l.env == env && l.tag == (tag.lower, tag.upper))?;
+            let mut obj = ptr::null_mut();
+            let mut same = false;
+            let ok = unsafe { sys::napi_get_reference_value(env, l.obj, &mut obj) } == sys::Status::napi_ok
+                && !obj.is_null()
+                && unsafe { sys::napi_strict_equals(env, obj, v, &mut same) } == sys::Status::napi_ok;
+            (ok && same).then_some(l.ptr)
+        })
+    }
+
+    /// Remembers `v` (checked to be of class `tag`, wrapping `p`) instead of the last one.
+    pub unsafe fn set(env: sys::napi_env, v: sys::napi_value, tag: &sys::napi_type_tag, p: *mut c_void) {
+        let hooked = HOOKED.with_borrow(|h| h.contains(&(env as usize)));
+        if !hooked {
+            if unsafe { sys::napi_add_env_cleanup_hook(env, Some(forget), env.cast()) } != sys::Status::napi_ok {
+                return;
+            }
+            HOOKED.with_borrow_mut(|h| h.push(env as usize));
+        }
+        let mut obj = ptr::null_mut();
+        if unsafe { sys::napi_create_reference(env, v, 0, &mut obj) } != sys::Status::napi_ok {
+            return;
+        }
+        let old = LAST.with_borrow_mut(|last| last.replace(Last { env, obj, tag: (tag.lower, tag.upper), ptr: p }));
+        if let Some(old) = old {
+            // Set only while its environment is alive (its cleanup hook clears it).
+            unsafe { sys::napi_delete_reference(old.env, old.obj) };
+        }
+    }
+
+    unsafe extern "C" fn forget(arg: *mut c_void) {
+        let env: sys::napi_env = arg.cast();
+        // try_with: never panic here (this runs from Node, not under `entry`).
+        let _ = HOOKED.try_with(|h| h.borrow_mut().retain(|e| *e != env as usize));
+        let old = LAST.try_with(|last| {
+            let mut last = last.borrow_mut();
+            if last.as_ref().is_some_and(|l| l.env == env) { last.take() } else { None }
+        });
+        if let Ok(Some(old)) = old {
+            unsafe { sys::napi_delete_reference(old.env, old.obj) };
+        }
+    }
 }
 
 /// The `Sandbox` that `v` wraps (see `unwrap`).
