@@ -18,8 +18,13 @@ const KNOWN = new Set(ERROR_CODES)
 // writeFile's binding cost (callgrind; bench/RESULTS.md, "Node binding").
 // Same properties in the same order as before; `target` only for symlinks.
 const FILE_KINDS = ['file', 'dir', 'symlink']
-function fileInfo (path, kind, size, mode, version, atime, mtime, ctime, target) {
-  const info = { path, kind: FILE_KINDS[kind], size, mode, version, atime, mtime, ctime }
+// The numbers come in these slots, written by the native module just before
+// the call (a napi value per argument cost more than the object itself); over
+// an ArrayBuffer of its own so that their memory never moves.
+const FILE_INFO_SLOTS = new Float64Array(new ArrayBuffer(8 * 8))
+function fileInfo (path, target) {
+  const n = FILE_INFO_SLOTS
+  const info = { path, kind: FILE_KINDS[n[0]], size: n[1], mode: n[2], version: n[3], atime: n[4], mtime: n[5], ctime: n[6] }
   if (target !== undefined) info.target = target
   return info
 }
@@ -48,7 +53,7 @@ function pooledBuffer (length) {
   slabOffset += (length + 7) & ~7 // 8-byte aligned, like Node's pool
   return b
 }
-native._setResultBuilders(fileInfo, pooledBuffer)
+native._setResultBuilders(fileInfo, pooledBuffer, FILE_INFO_SLOTS)
 
 function setReadBufferPooling (enabled) {
   if (typeof enabled !== 'boolean') {

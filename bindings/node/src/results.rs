@@ -7,9 +7,11 @@
 //! which adds every property through V8's generic define path (name
 //! internalization, map transition, per property). For a `FileInfo` that was
 //! ~17,000 instructions per object (callgrind), the largest part of the sync
-//! `writeFile` binding cost. Through the builder (the argument values, one
+//! `writeFile` binding cost. Through the builder (the path, one
 //! `napi_call_function`, an object literal that V8 builds from its cached
-//! boilerplate) it is ~3,000.
+//! boilerplate) it is ~3,000; the numbers are written to a Float64Array the
+//! builder reads, as a napi value per number cost more than the rest right
+//! after a core call.
 //!
 //! Small read results (up to `POOLED_MAX`) go into slab slices for the same
 //! reason `Buffer.allocUnsafe` pools: a Buffer with its own memory is a new
@@ -29,17 +31,28 @@ use sandvol_core as core;
 use std::ffi::c_void;
 use std::ptr;
 
-/// Per-environment references to the registered builder functions.
+/// Per-environment references to the registered builder functions, and the
+/// `FileInfo` builder's number slots.
 struct Builders {
     file_info: sys::napi_ref,
     pooled_buffer: sys::napi_ref,
+    /// The Float64Array the numbers of a `FileInfo` are written to (kept alive).
+    slots: sys::napi_ref,
+    /// Its memory: `FILE_INFO_SLOTS` doubles outside V8's heap, which V8 does
+    /// not move.
+    slot_data: *mut f64,
 }
+
+/// Numbers of a `FileInfo` passed through the slots: kind index, size, mode,
+/// version, atime, mtime, ctime.
+pub const FILE_INFO_SLOTS: usize = 7;
 
 impl Builders {
     unsafe fn delete(self, env: sys::napi_env) {
         unsafe {
             sys::napi_delete_reference(env, self.file_info);
             sys::napi_delete_reference(env, self.pooled_buffer);
+            sys::napi_delete_reference(env, self.slots);
         }
     }
 }
@@ -79,18 +92,59 @@ impl TypeName for JsFn {
 
 impl ValidateNapiValue for JsFn {}
 
-/// Registers `fileInfo(path, kindIndex, size, mode, version, atime, mtime, ctime, target)`,
-/// which returns the `FileInfo` object (kindIndex: 0 file, 1 dir, 2 symlink;
-/// target is `undefined` for anything but a symlink), and `pooledBuffer(len)`,
-/// which returns an unfilled Buffer of `len` (at most `POOLED_MAX`) bytes cut
-/// from a shared slab. Called once by `index.js`.
+/// A Float64Array argument: its value and memory.
+pub struct Slots(sys::napi_value, *mut f64);
+
+impl FromNapiValue for Slots {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        let (mut kind, mut len, mut data) = (0, 0usize, ptr::null_mut());
+        let mut is = false;
+        check_status!(unsafe { sys::napi_is_typedarray(env, v, &mut is) })?;
+        if is {
+            check_status!(unsafe {
+                sys::napi_get_typedarray_info(env, v, &mut kind, &mut len, &mut data, ptr::null_mut(), ptr::null_mut())
+            })?;
+        }
+        if !is || kind != sys::TypedarrayType::float64_array || len < FILE_INFO_SLOTS || data.is_null() {
+            return Err(napi::Error::new(Status::InvalidArg, format!("expected a Float64Array of {FILE_INFO_SLOTS} or more")));
+        }
+        Ok(Slots(v, data.cast()))
+    }
+}
+
+impl TypeName for Slots {
+    fn type_name() -> &'static str {
+        "Float64Array"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ValidateNapiValue for Slots {}
+
+/// Registers `fileInfo(path, target)`, which returns the `FileInfo` object
+/// with the numbers found in `slots` (a Float64Array over an ArrayBuffer of
+/// its own, so its memory stays put): kind index (0 file, 1 dir, 2 symlink),
+/// size, mode, version, atime, mtime, ctime; target is `undefined` for
+/// anything but a symlink. And `pooledBuffer(len)`, which returns an unfilled
+/// Buffer of `len` (at most `POOLED_MAX`) bytes cut from a shared slab.
+/// Called once by `index.js`.
 #[napi(js_name = "_setResultBuilders")]
-pub fn set_result_builders(env: Env, file_info: JsFn, pooled_buffer: JsFn) -> napi::Result<()> {
+pub fn set_result_builders(env: Env, file_info: JsFn, pooled_buffer: JsFn, slots: Slots) -> napi::Result<()> {
     let env = env.raw();
-    let mut new = Builders { file_info: ptr::null_mut(), pooled_buffer: ptr::null_mut() };
+    let mut new =
+        Builders { file_info: ptr::null_mut(), pooled_buffer: ptr::null_mut(), slots: ptr::null_mut(), slot_data: slots.1 };
     check_status!(unsafe { sys::napi_create_reference(env, file_info.0, 1, &mut new.file_info) })?;
     if let Err(e) = check_status!(unsafe { sys::napi_create_reference(env, pooled_buffer.0, 1, &mut new.pooled_buffer) }) {
         unsafe { sys::napi_delete_reference(env, new.file_info) };
+        return Err(e);
+    }
+    if let Err(e) = check_status!(unsafe { sys::napi_create_reference(env, slots.0, 1, &mut new.slots) }) {
+        unsafe {
+            sys::napi_delete_reference(env, new.file_info);
+            sys::napi_delete_reference(env, new.pooled_buffer);
+        }
         return Err(e);
     }
     let mut cur: *mut c_void = ptr::null_mut();
@@ -113,14 +167,18 @@ pub fn set_result_builders(env: Env, file_info: JsFn, pooled_buffer: JsFn) -> na
     Ok(())
 }
 
-/// A registered builder of this environment, if any.
-unsafe fn builder(env: sys::napi_env, which: fn(&Builders) -> sys::napi_ref) -> napi::Result<Option<sys::napi_value>> {
+/// This environment's builders, if registered.
+unsafe fn builders<'a>(env: sys::napi_env) -> napi::Result<Option<&'a Builders>> {
     let mut cur: *mut c_void = ptr::null_mut();
     check_status!(unsafe { sys::napi_get_instance_data(env, &mut cur) })?;
-    if cur.is_null() {
+    Ok(if cur.is_null() { None } else { Some(unsafe { &*cur.cast::<Builders>() }) })
+}
+
+/// A registered builder function of this environment, if any.
+unsafe fn builder(env: sys::napi_env, which: fn(&Builders) -> sys::napi_ref) -> napi::Result<Option<sys::napi_value>> {
+    let Some(b) = (unsafe { builders(env)? }) else {
         return Ok(None);
-    }
-    let b = unsafe { &*cur.cast::<Builders>() };
+    };
     let mut f = ptr::null_mut();
     check_status!(unsafe { sys::napi_get_reference_value(env, which(b), &mut f) })?;
     Ok(if f.is_null() { None } else { Some(f) })
@@ -186,12 +244,6 @@ unsafe fn string(env: sys::napi_env, s: &str) -> napi::Result<sys::napi_value> {
     Ok(v)
 }
 
-unsafe fn number(env: sys::napi_env, n: f64) -> napi::Result<sys::napi_value> {
-    let mut v = ptr::null_mut();
-    check_status!(unsafe { sys::napi_create_double(env, n, &mut v) })?;
-    Ok(v)
-}
-
 unsafe fn uint32(env: sys::napi_env, n: u32) -> napi::Result<sys::napi_value> {
     let mut v = ptr::null_mut();
     check_status!(unsafe { sys::napi_create_uint32(env, n, &mut v) })?;
@@ -200,28 +252,34 @@ unsafe fn uint32(env: sys::napi_env, n: u32) -> napi::Result<sys::napi_value> {
 
 /// `FileInfo` through the registered builder; `None` when there is none (or it failed).
 pub unsafe fn file_info(env: sys::napi_env, f: &core::FileInfo) -> napi::Result<Option<sys::napi_value>> {
-    let Some(build) = (unsafe { builder(env, |b| b.file_info)? }) else {
+    let Some(b) = (unsafe { builders(env)? }) else {
         return Ok(None);
     };
+    let mut build = ptr::null_mut();
+    check_status!(unsafe { sys::napi_get_reference_value(env, b.file_info, &mut build) })?;
+    if build.is_null() {
+        return Ok(None);
+    }
     let mut undefined = ptr::null_mut();
     check_status!(unsafe { sys::napi_get_undefined(env, &mut undefined) })?;
     let target = match &f.target {
         Some(t) => unsafe { string(env, t)? },
         None => undefined,
     };
-    // u64 sizes and versions as JS numbers, like the napi object path (i64 → number).
-    let args = unsafe {
-        [
-            string(env, &f.path)?,
-            uint32(env, kind_index(f.kind))?,
-            number(env, f.size as i64 as f64)?,
-            uint32(env, f.mode)?,
-            number(env, f.version as i64 as f64)?,
-            number(env, f.atime as f64)?,
-            number(env, f.mtime as f64)?,
-            number(env, f.ctime as f64)?,
-            target,
-        ]
-    };
-    unsafe { call(env, build, &args) }
+    let path = unsafe { string(env, &f.path)? };
+    // The numbers go through the slots, not as arguments: a napi value each
+    // was most of the builder's cost right after a core call. Written last,
+    // with no JS run between here and the builder reading them. u64 sizes and
+    // versions as JS numbers, like the napi object path (i64 → number).
+    let numbers = [
+        kind_index(f.kind) as f64,
+        f.size as i64 as f64,
+        f.mode as f64,
+        f.version as i64 as f64,
+        f.atime as f64,
+        f.mtime as f64,
+        f.ctime as f64,
+    ];
+    unsafe { ptr::copy_nonoverlapping(numbers.as_ptr(), b.slot_data, FILE_INFO_SLOTS) };
+    unsafe { call(env, build, &[path, target]) }
 }
