@@ -158,3 +158,33 @@ test('a bad-argument error can be told apart from a sandvol refusal only by code
   assert.ok(e1 instanceof Error && e2 instanceof Error)
   await engine.close()
 })
+
+test('paths of any length and characters arrive whole', async () => {
+  // The per-file entry points read a path into a 1 KiB stack buffer when it
+  // fits (bindings/node/src/fast.rs `path`): lengths around that size, with
+  // multi-byte characters across the boundary, must neither be cut nor fail.
+  const { engine } = await openTmp('paths')
+  await engine.createVolume({ name: 'v', accessMode: 'RWO' })
+  const sb = await engine.claimSandbox('default', { mounts: [{ ref: 'v', mountPoint: '/data' }], waitForMounts: true })
+  const dir = '/data/' + Array.from({ length: 9 }, (_, i) => String(i).repeat(100)).join('/') + '/'
+  const paths = []
+  for (let n = 1000; n <= 1030; n++) {
+    for (const tail of ['€', 'é', '😀', 'x']) {
+      // UTF-8 length n, ending in `tail`.
+      const fill = n - Buffer.byteLength(dir) - Buffer.byteLength(tail)
+      paths.push(dir + 'f'.repeat(fill) + tail)
+    }
+  }
+  paths.push(dir + 'long/'.repeat(200) + 'end') // ~2 KiB: the String conversion
+  for (const p of paths) {
+    await sb.writeFile(p, p)
+    assert.equal((await sb.stat(p)).path, p)
+    assert.equal((await sb.readFile(p)).toString(), p)
+    assert.equal(await sb.exists(p), true)
+    assert.equal(sandvol._private.readFileSync(sb, p).toString(), p)
+  }
+  // A path cut short would have named another file: none exists.
+  assert.equal(await sb.exists(dir + 'f'.repeat(10)), false)
+  await rejectsWith(sb.readFile(dir + 'f'.repeat(1000 - Buffer.byteLength(dir) - 1)), 'not_found')
+  await engine.close()
+})

@@ -37,7 +37,7 @@ pub fn bench_functions(env: napi::Env) -> napi::Result<fast::Raw> {
 unsafe extern "C" fn read_file_sync(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     unsafe {
         fast::entry(env, info, Fail::Throw, |_, [sb, path]| {
-            let path = fast::arg::<String>(env, path)?;
+            let path = fast::path(env, path)?;
             let at = &fast::sandbox(env, sb)?.at;
             fast::value(env, Bytes(at.engine.read_file(at.target(), &path)?))
         })
@@ -48,7 +48,7 @@ unsafe extern "C" fn read_file_sync(env: sys::napi_env, info: sys::napi_callback
 unsafe extern "C" fn write_file_sync(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     unsafe {
         fast::entry(env, info, Fail::Throw, |_, [sb, path, data]| {
-            let (path, data) = (fast::arg::<String>(env, path)?, fast::arg::<Data>(env, data)?);
+            let (path, data) = (fast::path(env, path)?, fast::arg::<Data>(env, data)?);
             let at = &fast::sandbox(env, sb)?.at;
             let info = at.engine.write_file(at.target(), &path, data.as_slice(), &core::WriteOptions::default())?;
             fast::value(env, FileInfo(info))
@@ -131,7 +131,7 @@ pub fn noop_async() -> crate::task::Job<()> {
 unsafe extern "C" fn floor_sync(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     unsafe {
         fast::entry(env, info, Fail::Throw, |_, [sb, path]| {
-            let path = fast::arg::<String>(env, path)?;
+            let path = fast::path(env, path)?;
             std::hint::black_box((&fast::sandbox(env, sb)?.at.id, &path));
             fast::value(env, Bytes(vec![0u8; 4096]))
         })
@@ -143,7 +143,7 @@ unsafe extern "C" fn floor_sync(env: sys::napi_env, info: sys::napi_callback_inf
 unsafe extern "C" fn floor_async(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     unsafe {
         fast::entry(env, info, Fail::Reject, |_, [sb, path]| {
-            let path = fast::arg::<String>(env, path)?;
+            let path = fast::path(env, path)?;
             let id = fast::sandbox(env, sb)?.at.id.clone();
             let job = crate::task::job(move || {
                 std::hint::black_box((&id, &path));
@@ -165,7 +165,7 @@ unsafe extern "C" fn empty(_env: sys::napi_env, _info: sys::napi_callback_info) 
 unsafe extern "C" fn floor_write_sync(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     unsafe {
         fast::entry(env, info, Fail::Throw, |_, [sb, path, data]| {
-            let (path, data) = (fast::arg::<String>(env, path)?, fast::arg::<Data>(env, data)?);
+            let (path, data) = (fast::path(env, path)?, fast::arg::<Data>(env, data)?);
             std::hint::black_box((&fast::sandbox(env, sb)?.at.id, data.as_slice()));
             fast::value(
                 env,

@@ -177,6 +177,23 @@ pub unsafe fn arg<T: FromNapiValue>(env: sys::napi_env, v: sys::napi_value) -> C
     unsafe { T::from_napi_value(env, v) }.map_err(|e| invalid(e.reason.clone()))
 }
 
+/// A path argument (a string). Read with one napi call into a stack buffer
+/// when it fits, which paths do: `String`'s conversion asks for the length
+/// first and then copies, walking the string twice.
+pub unsafe fn path(env: sys::napi_env, v: sys::napi_value) -> CoreResult<String> {
+    let mut buf = [0u8; 1024];
+    let mut len = 0usize;
+    let status = unsafe { sys::napi_get_value_string_utf8(env, v, buf.as_mut_ptr().cast(), buf.len(), &mut len) };
+    // Node writes whole characters only, so a string cut short can leave up to
+    // 3 bytes unused: it is complete only with room for one more character.
+    if status == sys::Status::napi_ok && len + 4 < buf.len() {
+        // Node hands out UTF-8 (lone surrogates replaced).
+        return std::str::from_utf8(&buf[..len]).map(str::to_owned).map_err(|e| invalid(format!("path is not UTF-8: {e}")));
+    }
+    // Longer, or not a string: the `String` conversion, with its messages.
+    unsafe { arg::<String>(env, v) }
+}
+
 /// The `T` (a `#[napi]` class) that `v` wraps, checked by its napi-rs type
 /// tag: any other object, including one given `T`'s prototype, is a bad
 /// argument. Call after converting the other arguments, and use it before any
@@ -295,7 +312,7 @@ pub fn value<T: ToNapiValue>(env: sys::napi_env, v: T) -> CoreResult<sys::napi_v
 unsafe extern "C" fn read_file(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     unsafe {
         entry(env, info, Fail::Reject, |this, [path, opts]| {
-            let (path, opts) = (arg::<String>(env, path)?, arg::<Opt<ReadOptions>>(env, opts)?);
+            let (path, opts) = (self::path(env, path)?, arg::<Opt<ReadOptions>>(env, opts)?);
             value(env, sandbox(env, this)?.at.read_file(path, opts))
         })
     }
@@ -304,7 +321,7 @@ unsafe extern "C" fn read_file(env: sys::napi_env, info: sys::napi_callback_info
 unsafe extern "C" fn write_file(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     unsafe {
         entry(env, info, Fail::Reject, |this, [path, data, opts]| {
-            let path = arg::<String>(env, path)?;
+            let path = self::path(env, path)?;
             let data = arg::<Data>(env, data)?;
             let opts = arg::<Opt<WriteOptions>>(env, opts)?;
             value::<crate::task::Job<FileInfo>>(env, sandbox(env, this)?.at.write_file(path, data, opts))
@@ -315,7 +332,7 @@ unsafe extern "C" fn write_file(env: sys::napi_env, info: sys::napi_callback_inf
 unsafe extern "C" fn stat(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     unsafe {
         entry(env, info, Fail::Reject, |this, [path]| {
-            let path = arg::<String>(env, path)?;
+            let path = self::path(env, path)?;
             value(env, sandbox(env, this)?.at.stat(path))
         })
     }
@@ -324,7 +341,7 @@ unsafe extern "C" fn stat(env: sys::napi_env, info: sys::napi_callback_info) -> 
 unsafe extern "C" fn exists(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     unsafe {
         entry(env, info, Fail::Reject, |this, [path]| {
-            let path = arg::<String>(env, path)?;
+            let path = self::path(env, path)?;
             value(env, sandbox(env, this)?.at.exists(path))
         })
     }
