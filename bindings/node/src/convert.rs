@@ -103,26 +103,25 @@ impl Data {
 
 impl FromNapiValue for Data {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
-        let mut t = 0;
-        check_status!(unsafe { sys::napi_typeof(env, v, &mut t) })?;
-        if t == sys::ValueType::napi_string {
-            return Ok(Data(unsafe { String::from_napi_value(env, v)? }.into_bytes()));
-        }
-        let mut is_ta = false;
-        if t == sys::ValueType::napi_object {
-            check_status!(unsafe { sys::napi_is_typedarray(env, v, &mut is_ta) })?;
-        }
-        if !is_ta {
-            return Err(napi::Error::new(Status::InvalidArg, "data must be a Buffer, a Uint8Array or a string"));
-        }
+        let wrong = || napi::Error::new(Status::InvalidArg, "data must be a Buffer, a Uint8Array or a string");
+        // A typed array (the usual case) is recognized by one call; anything
+        // else fails it without side effects and is then looked at.
         let mut kind = 0;
         let mut len = 0usize;
         let mut data = ptr::null_mut();
-        let mut ab = ptr::null_mut();
-        let mut off = 0usize;
-        check_status!(unsafe { sys::napi_get_typedarray_info(env, v, &mut kind, &mut len, &mut data, &mut ab, &mut off) })?;
+        let status = unsafe {
+            sys::napi_get_typedarray_info(env, v, &mut kind, &mut len, &mut data, ptr::null_mut(), ptr::null_mut())
+        };
+        if status != sys::Status::napi_ok {
+            let mut t = 0;
+            check_status!(unsafe { sys::napi_typeof(env, v, &mut t) })?;
+            if t == sys::ValueType::napi_string {
+                return Ok(Data(unsafe { String::from_napi_value(env, v)? }.into_bytes()));
+            }
+            return Err(wrong());
+        }
         if kind != sys::TypedarrayType::uint8_array {
-            return Err(napi::Error::new(Status::InvalidArg, "data must be a Buffer, a Uint8Array or a string"));
+            return Err(wrong());
         }
         let bytes = if len == 0 || data.is_null() { Vec::new() } else { unsafe { std::slice::from_raw_parts(data as *const u8, len) }.to_vec() };
         Ok(Data(bytes))
