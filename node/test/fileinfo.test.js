@@ -71,20 +71,37 @@ test('each worker thread registers its own builder; workers come and go', async 
     const { parentPort, workerData } = require('node:worker_threads')
     const sandvol = require(${JSON.stringify(path.join(__dirname, '..'))})
     ;(async () => {
-      const engine = await sandvol.Engine.open(workerData)
+      const engine = await sandvol.Engine.open(workerData.dir)
       await engine.createVolume({ name: 'w', accessMode: 'RWX' })
       const info = await engine.volumeWriteFile('w', '/f', 'worker')
+      // The per-file entry points too (their receiver memo and the builder's
+      // number slots are per environment).
+      const sb = await engine.claimSandbox('w', { mounts: [{ ref: 'w', mountPoint: '/w' }], waitForMounts: true })
+      const st = await sb.stat('/w/f')
+      const back = (await sb.readFile('/w/f')).toString()
+      const wrote = await sb.writeFile('/w/g', 'from the worker')
+      if (workerData.endWith === 'busy') {
+        // Calls still in flight when the parent terminates this thread.
+        parentPort.postMessage('busy')
+        for (;;) await sb.stat('/w/g')
+      }
       await engine.close()
-      parentPort.postMessage(Object.keys(info).concat(info.kind))
+      parentPort.postMessage(Object.keys(info).concat(info.kind, st.size, st.kind, back, wrote.size, wrote.path))
     })()
   `
   for (let i = 0; i < 3; i++) {
-    const w = new Worker(code, { eval: true, workerData: tmpDir(`fi-w${i}`) })
+    const w = new Worker(code, { eval: true, workerData: { dir: tmpDir(`fi-w${i}`) } })
     const [msg] = await Promise.all([
       new Promise((resolve, reject) => w.once('message', resolve).once('error', reject)),
       new Promise(resolve => w.once('exit', resolve))
     ])
-    assert.deepEqual(msg, ['path', 'kind', 'size', 'mode', 'version', 'atime', 'mtime', 'ctime', 'file'])
+    assert.deepEqual(msg, ['path', 'kind', 'size', 'mode', 'version', 'atime', 'mtime', 'ctime', 'file', 6, 'file', 'worker', 15, '/w/g'])
+  }
+  for (let i = 0; i < 3; i++) {
+    const w = new Worker(code, { eval: true, workerData: { dir: tmpDir(`fi-b${i}`), endWith: 'busy' } })
+    assert.equal(await new Promise((resolve, reject) => w.once('message', resolve).once('error', reject)), 'busy')
+    await new Promise(resolve => setTimeout(resolve, 20))
+    await w.terminate()
   }
   const engine = await sandvol.Engine.open(tmpDir('fi-main'))
   await engine.createVolume({ name: 'm', accessMode: 'RWX' })
