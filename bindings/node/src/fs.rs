@@ -3,7 +3,7 @@
 
 use crate::convert::*;
 use crate::handle::FileHandle;
-use crate::task::{Job, job};
+use crate::task::{Job, job, job_with};
 use sandvol_core as core;
 use std::sync::Arc;
 
@@ -35,7 +35,7 @@ impl At {
     pub fn write_file(&self, path: String, data: Data, opts: Opt<WriteOptions>) -> Job<FileInfo> {
         let at = self.clone();
         let opts = opts.take().unwrap_or_default();
-        job(move || {
+        job_with(data, move |data| {
             let opts = opts.into_core()?;
             Ok(at.engine.write_file(at.target(), &path, data.as_slice(), &opts)?.into())
         })

@@ -1,7 +1,7 @@
 //! Open files: positional read/write for files larger than memory.
 
 use crate::convert::{Bytes, Data, FileInfo, uint};
-use crate::task::{Job, job};
+use crate::task::{Job, job, job_with};
 use napi_derive::napi;
 use sandvol_core as core;
 use std::sync::Arc;
@@ -44,7 +44,7 @@ impl FileHandle {
     #[napi]
     pub fn write(&self, offset: f64, data: Data) -> Job<i64> {
         let h = self.inner.clone();
-        job(move || Ok(h.write_at(uint("offset", offset)?, data.as_slice())? as i64))
+        job_with(data, move |data| Ok(h.write_at(uint("offset", offset)?, data.as_slice())? as i64))
     }
 
     /// Publishes buffered writes.

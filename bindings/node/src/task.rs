@@ -25,7 +25,20 @@ where
     T: ToNapiValue + Send + 'static,
     F: FnOnce() -> CoreResult<T> + Send + 'static,
 {
-    Job { call: Box::new(Call { work: Some(f), out: None, deferred: Deferred(ptr::null_mut()), shared: None }) }
+    job_with((), move |_| f())
+}
+
+/// Wraps `f` into a Promise-returning call that borrows `keep` (a write's
+/// data), which is freed on the JS thread with the call, like its
+/// allocation: freeing a 4 KiB buffer on the worker took the JS thread's
+/// malloc arena lock from there.
+pub fn job_with<T, K, F>(keep: K, f: F) -> Job<T>
+where
+    T: ToNapiValue + Send + 'static,
+    K: Send + 'static,
+    F: FnOnce(&K) -> CoreResult<T> + Send + 'static,
+{
+    Job { call: Box::new(Call { work: Some(f), keep, out: None, deferred: Deferred(ptr::null_mut()), shared: None }) }
 }
 
 /// One Promise call from submission to settlement, in a single allocation
@@ -33,8 +46,9 @@ where
 /// back. Why: a box per closure made the JS thread and the worker each free
 /// what the other allocated, and glibc's slow paths for that showed up as a
 /// tenth of the JS thread's time in an empty round trip (bench/RESULTS.md).
-struct Call<T, F> {
+struct Call<T, F, K> {
     work: Option<F>,
+    keep: K,
     out: Option<CoreResult<T>>,
     deferred: Deferred,
     shared: Option<Arc<Shared>>,
@@ -51,10 +65,11 @@ pub trait Start<T>: Run + Settle {
     fn start(&mut self, deferred: sys::napi_deferred, shared: Arc<Shared>);
 }
 
-impl<T, F> Start<T> for Call<T, F>
+impl<T, F, K> Start<T> for Call<T, F, K>
 where
     T: ToNapiValue + Send + 'static,
-    F: FnOnce() -> CoreResult<T> + Send + 'static,
+    K: Send + 'static,
+    F: FnOnce(&K) -> CoreResult<T> + Send + 'static,
 {
     fn start(&mut self, deferred: sys::napi_deferred, shared: Arc<Shared>) {
         self.deferred = Deferred(deferred);
@@ -62,14 +77,16 @@ where
     }
 }
 
-impl<T, F> Run for Call<T, F>
+impl<T, F, K> Run for Call<T, F, K>
 where
     T: ToNapiValue + Send + 'static,
-    F: FnOnce() -> CoreResult<T> + Send + 'static,
+    K: Send + 'static,
+    F: FnOnce(&K) -> CoreResult<T> + Send + 'static,
 {
     fn run(mut self: Box<Self>) {
         if let Some(work) = self.work.take() {
-            self.out = Some(guarded(work));
+            let keep = &self.keep;
+            self.out = Some(guarded(|| work(keep)));
         }
         crate::pool::poll_next();
         if let Some(shared) = self.shared.take() {
@@ -78,9 +95,10 @@ where
     }
 }
 
-impl<T, F> Settle for Call<T, F>
+impl<T, F, K> Settle for Call<T, F, K>
 where
     T: ToNapiValue + Send + 'static,
+    K: Send + 'static,
     F: Send + 'static,
 {
     unsafe fn settle(mut self: Box<Self>, env: sys::napi_env) {
