@@ -18,7 +18,7 @@ use std::cell::Cell;
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// One call to run on a worker.
@@ -84,6 +84,7 @@ fn pool() -> &'static Pool {
 /// Queues `job`; a polling worker takes it without a wake-up, else a sleeping
 /// worker is woken or, below the limit, a new one started.
 pub fn submit(job: Job) {
+    JS_CPU.store(unsafe { libc::sched_getcpu() }, Ordering::Relaxed);
     let p = pool();
     let mut st = p.state.lock();
     st.queue.push_back(job);
@@ -152,6 +153,7 @@ fn work(p: &'static Pool) {
                 p.wake.notify_one();
             }
             drop(st);
+            leave_js_cpu();
             run(job);
             st = p.state.lock();
             may_poll = true;
@@ -170,6 +172,71 @@ fn work(p: &'static Pool) {
         }
         p.wake.wait(&mut st);
         may_poll = true;
+    }
+}
+
+/// The CPU the JS thread was on when it last submitted a call (-1: none yet).
+static JS_CPU: AtomicI32 = AtomicI32::new(-1);
+
+/// Least time between two moves of one worker (`leave_js_cpu`).
+const MOVE_AT_MOST_EVERY: Duration = Duration::from_millis(5);
+
+thread_local! {
+    /// When this worker last moved off the JS thread's CPU.
+    static LAST_MOVE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// Moves the calling worker to another CPU when it finds itself on the one
+/// the JS thread submitted its call from, then allows it every CPU again.
+///
+/// Why: while a call runs, the JS thread polls for its result; on one CPU the
+/// two hand it back and forth through yields, ~15 µs each way per call,
+/// until the kernel's balancer separates them, which took tens of
+/// milliseconds on the benchmark VM (3-4% of 10,000 awaited reads in two of
+/// six runs, each ~37 µs slower; bench/RESULTS.md, "Where an awaited call's
+/// time goes"). The kernel moves a thread off a CPU its affinity no longer
+/// includes at once. Only this pool's own threads are moved, never the JS
+/// thread; not when the process may use a single CPU; and at most every
+/// `MOVE_AT_MOST_EVERY`, so a scheduler that keeps putting the worker back
+/// (the other CPUs busier) is not fought call by call.
+fn leave_js_cpu() {
+    let js = JS_CPU.load(Ordering::Relaxed);
+    if js < 0 || unsafe { libc::sched_getcpu() } != js {
+        return;
+    }
+    let now = Instant::now();
+    if LAST_MOVE.with(Cell::get).is_some_and(|t| now.duration_since(t) < MOVE_AT_MOST_EVERY) {
+        return;
+    }
+    LAST_MOVE.with(|c| c.set(Some(now)));
+    move_off_cpu(js as usize);
+}
+
+/// Moves the calling thread off `cpu` (if it may run elsewhere), leaving its
+/// allowed CPUs as they were. True if it moved.
+fn move_off_cpu(cpu: usize) -> bool {
+    let size = std::mem::size_of::<libc::cpu_set_t>();
+    // SAFETY: cpu_set_t is plain data; the calls only read and write the sets
+    // given, for the calling thread (pid 0).
+    unsafe {
+        let mut allowed: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, size, &mut allowed) != 0
+            || cpu >= libc::CPU_SETSIZE as usize
+            || !libc::CPU_ISSET(cpu, &allowed)
+            || libc::CPU_COUNT(&allowed) < 2
+        {
+            return false;
+        }
+        let mut others = allowed;
+        libc::CPU_CLR(cpu, &mut others);
+        if libc::sched_setaffinity(0, size, &others) != 0 {
+            return false;
+        }
+        // Allowed everywhere again; the thread stays where it was moved.
+        // The set was valid a moment ago, so this only fails if the
+        // process's cpuset shrank meanwhile: then the narrower set stands.
+        libc::sched_setaffinity(0, size, &allowed);
+        true
     }
 }
 
@@ -263,4 +330,40 @@ impl Spinner {
 
 fn contended_until(t: Instant) {
     YIELD_UNTIL.with(|c| c.set(Some(t)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allowed() -> libc::cpu_set_t {
+        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        assert_eq!(unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) }, 0);
+        set
+    }
+
+    fn same(a: &libc::cpu_set_t, b: &libc::cpu_set_t) -> bool {
+        (0..libc::CPU_SETSIZE as usize).all(|c| unsafe { libc::CPU_ISSET(c, a) == libc::CPU_ISSET(c, b) })
+    }
+
+    #[test]
+    fn a_thread_moved_off_a_cpu_runs_elsewhere_and_keeps_its_allowed_cpus() {
+        let before = allowed();
+        let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize).filter(|&c| unsafe { libc::CPU_ISSET(c, &before) }).collect();
+        if cpus.len() < 2 {
+            // One CPU: nowhere to go, and the move must say so.
+            assert!(!move_off_cpu(cpus[0]));
+            assert!(same(&allowed(), &before));
+            return;
+        }
+        for _ in 0..20 {
+            let here = unsafe { libc::sched_getcpu() } as usize;
+            assert!(move_off_cpu(here), "could not move off CPU {here}");
+            assert_ne!(unsafe { libc::sched_getcpu() } as usize, here, "still on CPU {here}");
+            assert!(same(&allowed(), &before), "allowed CPUs changed");
+        }
+        // A CPU it may not use, or one that does not exist: no move, nothing changed.
+        assert!(!move_off_cpu(libc::CPU_SETSIZE as usize));
+        assert!(same(&allowed(), &before));
+    }
 }
