@@ -175,7 +175,8 @@ fn work(p: &'static Pool) {
     }
 }
 
-/// The CPU the JS thread was on when it last submitted a call (-1: none yet).
+/// The CPU the JS thread was on when it last submitted a call (-1: none yet);
+/// with several JS threads (worker_threads), the last one that submitted.
 static JS_CPU: AtomicI32 = AtomicI32::new(-1);
 
 /// Least time between two moves of one worker (`leave_js_cpu`).
