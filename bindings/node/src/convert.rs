@@ -101,25 +101,28 @@ impl Data {
     }
 }
 
+/// `v`'s element type, length and memory if it is a typed array: one napi
+/// call, which fails without side effects for anything else.
+pub unsafe fn typed_array(env: sys::napi_env, v: sys::napi_value) -> Option<(sys::napi_typedarray_type, usize, *mut std::ffi::c_void)> {
+    let (mut kind, mut len, mut data) = (0, 0usize, ptr::null_mut());
+    let status =
+        unsafe { sys::napi_get_typedarray_info(env, v, &mut kind, &mut len, &mut data, ptr::null_mut(), ptr::null_mut()) };
+    (status == sys::Status::napi_ok).then_some((kind, len, data))
+}
+
 impl FromNapiValue for Data {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
         let wrong = || napi::Error::new(Status::InvalidArg, "data must be a Buffer, a Uint8Array or a string");
         // A typed array (the usual case) is recognized by one call; anything
-        // else fails it without side effects and is then looked at.
-        let mut kind = 0;
-        let mut len = 0usize;
-        let mut data = ptr::null_mut();
-        let status = unsafe {
-            sys::napi_get_typedarray_info(env, v, &mut kind, &mut len, &mut data, ptr::null_mut(), ptr::null_mut())
-        };
-        if status != sys::Status::napi_ok {
+        // else is then looked at.
+        let Some((kind, len, data)) = (unsafe { typed_array(env, v) }) else {
             let mut t = 0;
             check_status!(unsafe { sys::napi_typeof(env, v, &mut t) })?;
             if t == sys::ValueType::napi_string {
                 return Ok(Data(unsafe { String::from_napi_value(env, v)? }.into_bytes()));
             }
             return Err(wrong());
-        }
+        };
         if kind != sys::TypedarrayType::uint8_array {
             return Err(wrong());
         }

@@ -97,18 +97,12 @@ pub struct Slots(sys::napi_value, *mut f64);
 
 impl FromNapiValue for Slots {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
-        let (mut kind, mut len, mut data) = (0, 0usize, ptr::null_mut());
-        let mut is = false;
-        check_status!(unsafe { sys::napi_is_typedarray(env, v, &mut is) })?;
-        if is {
-            check_status!(unsafe {
-                sys::napi_get_typedarray_info(env, v, &mut kind, &mut len, &mut data, ptr::null_mut(), ptr::null_mut())
-            })?;
+        match unsafe { crate::convert::typed_array(env, v) } {
+            Some((sys::TypedarrayType::float64_array, len, data)) if len >= FILE_INFO_SLOTS && !data.is_null() => {
+                Ok(Slots(v, data.cast()))
+            }
+            _ => Err(napi::Error::new(Status::InvalidArg, format!("expected a Float64Array of {FILE_INFO_SLOTS} or more"))),
         }
-        if !is || kind != sys::TypedarrayType::float64_array || len < FILE_INFO_SLOTS || data.is_null() {
-            return Err(napi::Error::new(Status::InvalidArg, format!("expected a Float64Array of {FILE_INFO_SLOTS} or more")));
-        }
-        Ok(Slots(v, data.cast()))
     }
 }
 
@@ -176,11 +170,16 @@ unsafe fn builders<'a>(env: sys::napi_env) -> napi::Result<Option<&'a Builders>>
 
 /// A registered builder function of this environment, if any.
 unsafe fn builder(env: sys::napi_env, which: fn(&Builders) -> sys::napi_ref) -> napi::Result<Option<sys::napi_value>> {
-    let Some(b) = (unsafe { builders(env)? }) else {
-        return Ok(None);
-    };
+    match unsafe { builders(env)? } {
+        Some(b) => unsafe { function(env, which(b)) },
+        None => Ok(None),
+    }
+}
+
+/// The function a builder reference holds, if it is still there.
+unsafe fn function(env: sys::napi_env, r: sys::napi_ref) -> napi::Result<Option<sys::napi_value>> {
     let mut f = ptr::null_mut();
-    check_status!(unsafe { sys::napi_get_reference_value(env, which(b), &mut f) })?;
+    check_status!(unsafe { sys::napi_get_reference_value(env, r, &mut f) })?;
     Ok(if f.is_null() { None } else { Some(f) })
 }
 
@@ -255,11 +254,9 @@ pub unsafe fn file_info(env: sys::napi_env, f: &core::FileInfo) -> napi::Result<
     let Some(b) = (unsafe { builders(env)? }) else {
         return Ok(None);
     };
-    let mut build = ptr::null_mut();
-    check_status!(unsafe { sys::napi_get_reference_value(env, b.file_info, &mut build) })?;
-    if build.is_null() {
+    let Some(build) = (unsafe { function(env, b.file_info)? }) else {
         return Ok(None);
-    }
+    };
     let mut undefined = ptr::null_mut();
     check_status!(unsafe { sys::napi_get_undefined(env, &mut undefined) })?;
     let target = match &f.target {
