@@ -108,11 +108,32 @@ function wrapSync (owner, name) {
   }[name]
 }
 
+// A getter (`sb.id`, `handle.size`, ...) read on a wrong receiver throws
+// napi-rs's 'InvalidArg' too; it gets the stable code, as methods do.
+function wrapGetter (owner, name, d) {
+  const get = d.get
+  Object.defineProperty(owner, name, {
+    get: Object.getOwnPropertyDescriptor({
+      get [name] () {
+        try {
+          return get.call(this)
+        } catch (e) {
+          throw fixArgError(e)
+        }
+      }
+    }, name).get,
+    set: d.set,
+    configurable: true,
+    enumerable: d.enumerable
+  })
+}
+
 for (const cls of [native.Engine, native.Sandbox, native.FileHandle]) {
   const proto = cls.prototype
   for (const name of Object.getOwnPropertyNames(proto)) {
     const d = Object.getOwnPropertyDescriptor(proto, name)
     if (name !== 'constructor' && typeof d.value === 'function') wrapAsync(proto, name)
+    else if (d.get) wrapGetter(proto, name, d)
   }
 }
 // The per-file calls a program makes most have hand-written entry points

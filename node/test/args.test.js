@@ -129,6 +129,23 @@ test('bad arguments reject with invalid_argument and change nothing', async () =
       await rejectsWith(p, 'invalid_argument', new RegExp(cls.name))
     }
   }
+  // Getters (sb.id, handle.size, ...) read on a wrong receiver throw with the
+  // same code; on their own object they work.
+  const own = { Engine: engine, Sandbox: sb, FileHandle: handle }
+  let getters = 0
+  for (const cls of [sandvol.Engine, Sandbox, FileHandle]) {
+    for (const name of Object.getOwnPropertyNames(cls.prototype)) {
+      const get = Object.getOwnPropertyDescriptor(cls.prototype, name).get
+      if (!get) continue
+      getters++
+      assert.doesNotThrow(() => get.call(own[cls.name]), `${cls.name}.${name} on its own object`)
+      const others = Object.values(own).filter(o => o !== own[cls.name]).concat(cls === sandvol.Engine ? [] : [dressed])
+      for (const self of [{}, 'sb', undefined, Object.create(cls.prototype), ...others]) {
+        assert.throws(() => get.call(self), e => e instanceof Error && e.code === 'invalid_argument', `${cls.name}.${name} on ${String(self)}`)
+      }
+    }
+  }
+  assert.ok(getters >= 10, `only ${getters} getters found`)
   await handle.close()
   Object.setPrototypeOf(dressed, sandvol.Engine.prototype)
   await dressed.close()
