@@ -103,16 +103,29 @@ impl std::fmt::Debug for Engine {
 
 const BLOCK_SIZE_RANGE: std::ops::RangeInclusive<u64> = (64 << 10)..=(64 << 20);
 
+/// The data directory used when none is given: `$SANDVOL_HOME`, else
+/// `./sandvol-data`. An empty `$SANDVOL_HOME` counts as unset (as XDG's
+/// variables do), so `SANDVOL_HOME= prog` does not open the working directory.
+pub fn default_dir() -> PathBuf {
+    default_dir_for(std::env::var_os(HOME_ENV))
+}
+
+fn default_dir_for(home: Option<std::ffi::OsString>) -> PathBuf {
+    match home {
+        Some(home) if !home.is_empty() => PathBuf::from(home),
+        _ => PathBuf::from(DEFAULT_DATA_DIR),
+    }
+}
+
 impl Engine {
     /// Opens (creating if needed) the data directory with default options.
     pub fn open(dir: impl AsRef<Path>) -> Result<Engine> {
         Engine::open_with(dir, EngineOptions::default())
     }
 
-    /// Opens the directory named by `$SANDVOL_HOME`, else `./sandvol-data`.
+    /// Opens the directory named by `$SANDVOL_HOME`, else `./sandvol-data` (`default_dir`).
     pub fn open_default() -> Result<Engine> {
-        let dir = std::env::var_os(HOME_ENV).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-        Engine::open(dir)
+        Engine::open(default_dir())
     }
 
     /// Opens (creating if needed) the data directory with `opts`.
@@ -120,6 +133,16 @@ impl Engine {
         let dir = dir.as_ref().to_path_buf();
         let span = tracing::info_span!("engine_open", dir = %dir.display());
         let _g = span.enter();
+        // An empty path would open the working directory, which is never
+        // what a caller who meant "no path" (the default) or a path wanted.
+        if dir.as_os_str().is_empty() {
+            return Err(Error::invalid_argument(
+                "data directory \"\" is empty: give a path, or none for $SANDVOL_HOME / ./sandvol-data",
+            ));
+        }
+        if dir.as_os_str().as_encoded_bytes().contains(&0) {
+            return Err(Error::invalid_argument(format!("data directory {:?} contains a NUL byte", dir.display().to_string())));
+        }
         if !BLOCK_SIZE_RANGE.contains(&opts.block_size) {
             return Err(Error::invalid_argument(format!(
                 "block_size {} is outside {}..={} bytes",
@@ -309,5 +332,17 @@ impl Drop for Inner {
         if let Some(rt) = self.runtime.get_mut().take() {
             rt.shutdown_background();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_directory_is_sandvol_home_unless_unset_or_empty() {
+        assert_eq!(default_dir_for(Some("/srv/sv".into())), PathBuf::from("/srv/sv"));
+        assert_eq!(default_dir_for(None), PathBuf::from(DEFAULT_DATA_DIR));
+        assert_eq!(default_dir_for(Some("".into())), PathBuf::from(DEFAULT_DATA_DIR));
     }
 }

@@ -557,6 +557,24 @@ fn block_size_is_fixed_per_data_directory() {
     assert_eq!(code(r), ErrorCode::InvalidArgument);
 }
 
+#[test]
+fn an_empty_or_nul_data_directory_path_is_refused_before_anything_is_created() {
+    let d = tempfile::tempdir().unwrap();
+    // "" would have opened the working directory.
+    let cwd_had_catalog = std::path::Path::new("catalog.db").exists();
+    let e = Engine::open("").map(|_| ()).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgument);
+    assert!(e.to_string().contains("data directory \"\" is empty"), "{e}");
+    assert_eq!(std::path::Path::new("catalog.db").exists(), cwd_had_catalog);
+    let e = Engine::open_with("", EngineOptions::default()).map(|_| ()).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgument);
+    // A NUL byte was an `io` error from the first mkdir; it is a bad argument.
+    let e = Engine::open(d.path().join("a\0b")).map(|_| ()).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgument);
+    assert!(e.to_string().contains("a\\0b\" contains a NUL byte"), "{e}");
+    assert!(std::fs::read_dir(d.path()).unwrap().next().is_none(), "something was created");
+}
+
 /// Child role: mount, report ids, then either idle (to be SIGKILLed) or race.
 #[test]
 #[ignore = "run as a child process by other tests"]

@@ -20,6 +20,9 @@ test('bad arguments reject with invalid_argument and change nothing', async () =
     // wrong JS types, caught while converting arguments
     () => Engine.open(42),
     () => Engine.open(null, 'not options'),
+    () => Engine.open(''), // would have opened the working directory
+    () => Engine.open('', {}),
+    () => Engine.open(tmpDir('nul') + '/a\0b'), // was an io error
     () => engine.createVolume('v2'),
     () => engine.createVolume([1, 2]),
     () => engine.createVolume({ name: 5 }),
@@ -88,6 +91,7 @@ test('bad arguments reject with invalid_argument and change nothing', async () =
   }
 
   assert.equal((await engine.listVolumes()).items.length, volsBefore)
+  assert.ok(!require('node:fs').existsSync('catalog.db'), 'an empty path opened the working directory')
   assert.deepEqual(await sb.stat('/data/f'), before)
   assert.equal((await sb.readFile('/data/f')).toString(), 'original')
   assert.equal((await engine.changes('v')).length, changesBefore)

@@ -4,6 +4,7 @@ ValueError) naming the value. Nothing is changed by a refused call."""
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable
 
 import pytest
@@ -154,6 +155,12 @@ def test_list_and_engine_arguments(engine: sandvol.Engine, tmp_path: Any) -> Non
         sandvol.Engine(tmp_path / "d2", block_size="1K")
     with pytest.raises(TypeError):
         sandvol.Engine(42)  # type: ignore[arg-type]
+    # "" would have opened the working directory; a NUL byte was an io error.
+    with pytest.raises(sandvol.InvalidArgumentError, match='data directory "" is empty'):
+        sandvol.Engine("")
+    with pytest.raises(sandvol.InvalidArgumentError, match="contains a NUL byte"):
+        sandvol.Engine(str(tmp_path / "a\0b"))
+    assert not (tmp_path / "a").exists() and not os.path.exists("catalog.db")
     with pytest.raises(sandvol.InvalidArgumentError, match="grace_seconds"):
         engine.gc(grace_seconds=-1)
     with pytest.raises(sandvol.InvalidArgumentError, match="value -3 is negative"):

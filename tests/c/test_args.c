@@ -60,6 +60,13 @@ int main(int argc, char **argv) {
     BADARG("UTF-8", sandvol_engine_open(BAD, &eout));
     BADARG("out_engine", sandvol_engine_open_with(dir, NULL, NULL));
     BADARG("path", sandvol_engine_open_with(BAD, NULL, &eout));
+    /* "" would have opened the working directory */
+    BADARG("data directory \"\" is empty", sandvol_engine_open("", &eout));
+    BADARG("data directory \"\" is empty", sandvol_engine_open_with("", NULL, &eout));
+    if (access("catalog.db", F_OK) == 0) {
+        t_failures++;
+        fprintf(stderr, "%s:%d: an empty path created catalog.db in the working directory\n", __FILE__, __LINE__);
+    }
     sandvol_engine_options eo;
     memset(&eo, 0, sizeof eo); /* not initialized with _init */
     BADARG("_init", sandvol_engine_open_with(dir, &eo, &eout));

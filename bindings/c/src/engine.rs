@@ -37,9 +37,7 @@ pub unsafe extern "C" fn sandvol_engine_open_with(
         let o = unsafe { engine_options(opts) }?;
         let dir = match unsafe { opt_str_arg(path, "path") }? {
             Some(p) => std::path::PathBuf::from(p),
-            None => std::env::var_os(sandvol_core::engine::HOME_ENV)
-                .map(std::path::PathBuf::from)
-                .unwrap_or_else(|| std::path::PathBuf::from(sandvol_core::engine::DEFAULT_DATA_DIR)),
+            None => sandvol_core::engine::default_dir(),
         };
         let e = Engine::open_with(dir, o)?;
         unsafe { put(out_engine, handles::new_engine(e)) };

@@ -64,11 +64,7 @@ impl Engine {
             let inner = match (path, opts) {
                 (None, None) => core::Engine::open_default()?,
                 (path, opts) => {
-                    let dir = path.map(std::path::PathBuf::from).unwrap_or_else(|| {
-                        std::env::var_os(core::engine::HOME_ENV)
-                            .map(Into::into)
-                            .unwrap_or_else(|| core::engine::DEFAULT_DATA_DIR.into())
-                    });
+                    let dir = path.map(std::path::PathBuf::from).unwrap_or_else(core::engine::default_dir);
                     core::Engine::open_with(dir, opts.unwrap_or_default().into_core()?)?
                 }
             };

@@ -64,9 +64,7 @@ impl PyEngine {
         }
         let dir = match path {
             Some(p) => p,
-            None => std::env::var_os(sandvol_core::engine::HOME_ENV)
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(sandvol_core::engine::DEFAULT_DATA_DIR)),
+            None => sandvol_core::engine::default_dir(),
         };
         let e = run(py, || Engine::open_with(&dir, opts))?;
         Ok(PyEngine { e })
