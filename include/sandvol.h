@@ -488,15 +488,16 @@ extern "C" {
 /**
  * Opens (creating if needed) a data directory with default options.
  *
- * `path` NULL means `$SANDVOL_HOME` if set, else `./sandvol-data`. On success
+ * `path` NULL means `$SANDVOL_HOME` if set and not empty, else `./sandvol-data`; "" is invalid. On success
  * `*out_engine` receives a handle to close with sandvol_engine_close. Several
  * handles, threads and processes may use one data directory at once.
  */
-sandvol_status sandvol_engine_open(const char *path, struct sandvol_engine **out_engine);
+sandvol_status sandvol_engine_open(const char *path,
+                                   struct sandvol_engine **out_engine);
 
 /**
  * Opens a data directory with options (`opts` NULL = defaults; see sandvol_engine_options).
- * `path` NULL means `$SANDVOL_HOME` if set, else `./sandvol-data`.
+ * `path` NULL means `$SANDVOL_HOME` if set and not empty, else `./sandvol-data`; "" is invalid.
  */
 sandvol_status sandvol_engine_open_with(const char *path,
                                         const struct sandvol_engine_options *opts,

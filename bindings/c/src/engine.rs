@@ -10,7 +10,7 @@ use std::time::Duration;
 
 /// Opens (creating if needed) a data directory with default options.
 ///
-/// `path` NULL means `$SANDVOL_HOME` if set, else `./sandvol-data`. On success
+/// `path` NULL means `$SANDVOL_HOME` if set and not empty, else `./sandvol-data`; "" is invalid. On success
 /// `*out_engine` receives a handle to close with sandvol_engine_close. Several
 /// handles, threads and processes may use one data directory at once.
 #[unsafe(no_mangle)]
@@ -26,7 +26,7 @@ pub unsafe extern "C" fn sandvol_engine_open(path: *const c_char, out_engine: *m
 }
 
 /// Opens a data directory with options (`opts` NULL = defaults; see sandvol_engine_options).
-/// `path` NULL means `$SANDVOL_HOME` if set, else `./sandvol-data`.
+/// `path` NULL means `$SANDVOL_HOME` if set and not empty, else `./sandvol-data`; "" is invalid.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sandvol_engine_open_with(
     path: *const c_char,
