@@ -7,7 +7,7 @@ const assert = require('node:assert/strict')
 const path = require('node:path')
 const { execFileSync } = require('node:child_process')
 const { MessageChannel } = require('node:worker_threads')
-const { openTmp, tmpDir } = require('./helpers')
+const { openTmp, rejectsWith, tmpDir } = require('./helpers')
 
 // Sizes around the pooling limit and the slab size, and well past both.
 const SIZES = [0, 1, 7, 8, 9, 4095, 4096, 8191, 8192, 8193, 65536, 65537, 200000]
@@ -153,5 +153,27 @@ test('write data is taken at the call: a later transfer, change or GC cannot rea
   small.write('AFTER!')
   await p
   assert.equal((await sb.readFile('/small')).toString(), 'before')
+  await engine.close()
+})
+
+// A result larger than a Buffer can be (buffer.constants.MAX_LENGTH, 4 GiB in
+// Node 20) rejects with a sandvol code, not Node's ERR_BUFFER_TOO_LARGE. The
+// file is sparse, but the engine materializes the whole result first (~4 GB
+// of memory for a few seconds).
+const { constants } = require('node:buffer')
+const bigEnough = require('node:os').totalmem() >= 12 * 2 ** 30
+test('a result too large for a Buffer rejects with invalid_argument', { skip: bigEnough ? false : 'needs ~5 GB of memory' }, async () => {
+  const { engine } = await openTmp('toolarge')
+  await engine.createVolume({ name: 'v' })
+  const sb = await engine.claimSandbox('t')
+  await sb.mount('v', '/d')
+  const h = await sb.open('/d/big', 'w+')
+  await h.write(constants.MAX_LENGTH, 'x') // size MAX_LENGTH + 1
+  await h.close()
+  await rejectsWith(sb.readFile('/d/big'), 'invalid_argument', new RegExp(`a result of ${constants.MAX_LENGTH + 1} bytes is larger than a Buffer`))
+  // In parts it reads, and the engine goes on.
+  assert.equal((await sb.readFile('/d/big', { offset: constants.MAX_LENGTH - 1 })).toString('hex'), '0078')
+  assert.equal((await sb.stat('/d/big')).size, constants.MAX_LENGTH + 1)
+  await sb.release()
   await engine.close()
 })

@@ -448,7 +448,23 @@ impl ToNapiValue for Bytes {
             })?;
             Ok(out)
         } else {
-            unsafe { Buffer::to_napi_value(env, Buffer::from(val.0)) }
+            let len = val.0.len();
+            unsafe { Buffer::to_napi_value(env, Buffer::from(val.0)) }.map_err(|e| {
+                // Node refuses a Buffer over `buffer.constants.MAX_LENGTH`
+                // (4 GiB in Node 20) with ERR_BUFFER_TOO_LARGE: the caller
+                // asked for more than one Buffer holds.
+                let Some(exc) = (unsafe { crate::fast::take_exception(env) }) else { return e };
+                match unsafe { crate::fast::code_of(env, exc) } {
+                    Some((buf, n)) if &buf[..n] == b"ERR_BUFFER_TOO_LARGE" => napi::Error::new(
+                        Status::InvalidArg,
+                        format!("a result of {len} bytes is larger than a Buffer can be: read it in parts (offset and length, or a file handle)"),
+                    ),
+                    _ => {
+                        unsafe { sys::napi_throw(env, exc) };
+                        e
+                    }
+                }
+            })
         }
     }
 }

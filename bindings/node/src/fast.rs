@@ -110,7 +110,7 @@ unsafe fn fail_with(env: sys::napi_env, fail: Fail, e: &CoreError) -> sys::napi_
     // object, with `.code` 'invalid_argument' unless it carries a sandvol code.
     let err = match unsafe { take_exception(env) } {
         Some(exc) => {
-            unsafe { mark_invalid(env, exc) };
+            unsafe { mark_code(env, exc, ErrorCode::InvalidArgument) };
             exc
         }
         None => error_value(env, e),
@@ -143,29 +143,39 @@ pub unsafe fn take_exception(env: sys::napi_env) -> Option<sys::napi_value> {
     (ok && !exc.is_null()).then_some(exc)
 }
 
-/// Sets `.code = 'invalid_argument'` on a thrown object unless its code is
-/// already one of sandvol's; anything that fails here (a primitive, a frozen
-/// object, a throwing `code` getter) leaves the value as it is.
-unsafe fn mark_invalid(env: sys::napi_env, exc: sys::napi_value) {
+/// The `.code` string of a thrown object (up to 31 bytes), if it has one.
+pub unsafe fn code_of(env: sys::napi_env, exc: sys::napi_value) -> Option<([u8; 32], usize)> {
+    let mut t = 0;
+    if unsafe { sys::napi_typeof(env, exc, &mut t) } != sys::Status::napi_ok || t != sys::ValueType::napi_object {
+        return None;
+    }
+    let mut code = ptr::null_mut();
+    let mut buf = [0u8; 32];
+    let mut len = 0usize;
+    let ok = unsafe { sys::napi_get_named_property(env, exc, c"code".as_ptr(), &mut code) } == sys::Status::napi_ok
+        && unsafe { sys::napi_get_value_string_utf8(env, code, buf.as_mut_ptr().cast(), buf.len(), &mut len) } == sys::Status::napi_ok;
+    // A throwing `code` getter leaves an exception: not ours to report.
+    let _ = unsafe { take_exception(env) };
+    ok.then_some((buf, len))
+}
+
+/// Sets `.code = code` on a thrown object unless its code is already one of
+/// sandvol's; anything that fails here (a primitive, a frozen object, a
+/// throwing `code` getter) leaves the value as it is.
+pub unsafe fn mark_code(env: sys::napi_env, exc: sys::napi_value, code: ErrorCode) {
     let mut t = 0;
     if unsafe { sys::napi_typeof(env, exc, &mut t) } != sys::Status::napi_ok || t != sys::ValueType::napi_object {
         return;
     }
-    let mut code = ptr::null_mut();
-    if unsafe { sys::napi_get_named_property(env, exc, c"code".as_ptr(), &mut code) } == sys::Status::napi_ok {
-        let mut buf = [0u8; 32];
-        let mut len = 0usize;
-        if unsafe { sys::napi_get_value_string_utf8(env, code, buf.as_mut_ptr().cast(), buf.len(), &mut len) } == sys::Status::napi_ok
-            && ErrorCode::ALL.iter().any(|c| c.as_str().as_bytes() == &buf[..len])
-        {
-            return;
-        }
+    if let Some((buf, len)) = unsafe { code_of(env, exc) }
+        && ErrorCode::ALL.iter().any(|c| c.as_str().as_bytes() == &buf[..len])
+    {
+        return;
     }
-    let _ = unsafe { take_exception(env) };
     let mut value = ptr::null_mut();
-    let invalid = ErrorCode::InvalidArgument.as_str();
+    let code = code.as_str();
     unsafe {
-        sys::napi_create_string_utf8(env, invalid.as_ptr().cast(), invalid.len() as isize, &mut value);
+        sys::napi_create_string_utf8(env, code.as_ptr().cast(), code.len() as isize, &mut value);
         sys::napi_set_named_property(env, exc, c"code".as_ptr(), value);
     }
     let _ = unsafe { take_exception(env) };

@@ -20,7 +20,7 @@ use crate::task::Start;
 use napi::bindgen_prelude::*;
 use napi::sys;
 use parking_lot::Mutex;
-use sandvol_core::Result as CoreResult;
+use sandvol_core::{Error as CoreError, ErrorCode, Result as CoreResult};
 use std::cell::Cell;
 use std::ffi::{c_int, c_void};
 use std::ptr;
@@ -131,12 +131,19 @@ pub unsafe fn settle<T: ToNapiValue>(env: sys::napi_env, d: sys::napi_deferred, 
     }
 }
 
-/// The JS value to reject with when converting a result failed: the pending
-/// JS exception if that is what failed, else the napi error.
+/// The JS value to reject with when converting a result failed, always with
+/// a sandvol code: a conversion that refused the result (`InvalidArg`: a
+/// Buffer larger than Node allows) is `invalid_argument`, anything else
+/// `internal`; a JS exception it left (V8's "Invalid string length", say) is
+/// rejected with, given the code.
 unsafe fn conversion_error(env: sys::napi_env, e: napi::Error) -> sys::napi_value {
+    let code = if e.status == napi::Status::InvalidArg { ErrorCode::InvalidArgument } else { ErrorCode::Internal };
     match unsafe { crate::fast::take_exception(env) } {
-        Some(exc) => exc,
-        None => unsafe { JsError::from(e).into_value(env) },
+        Some(exc) => {
+            unsafe { crate::fast::mark_code(env, exc, code) };
+            exc
+        }
+        None => crate::error::error_value(env, &CoreError::new(code, e.reason)),
     }
 }
 
