@@ -547,3 +547,74 @@ fn small_writeback_blocks_use_slots_that_another_engine_leaves_alone() {
     assert_eq!(e2.read_file(at, "/small").unwrap(), small);
     assert!(e2.fsck().unwrap().is_clean());
 }
+
+#[test]
+fn a_block_that_cannot_be_cached_is_still_read() {
+    let d = tempfile::tempdir().unwrap();
+    let e = small_blocks(d.path());
+    volume_with(&e, "c", cfg(1 << 30, 0, false));
+    let at = Target::Volume("c");
+    let (f, g) = (pattern((2 * BS) as usize, 5), pattern((3 * BS) as usize, 6));
+    e.write_file(at, "/f", &f, &WriteOptions::default()).unwrap();
+    e.write_file(at, "/g", &g, &WriteOptions::default()).unwrap();
+    assert_eq!(e.read_file(at, "/f").unwrap(), f);
+    // Each partition directory becomes a plain file: no new block can be
+    // cached (as with a cache disk that fails), and reads go on from the store.
+    let mut broken = 0;
+    for p in std::fs::read_dir(d.path().join("cache")).unwrap() {
+        let p = p.unwrap().path();
+        std::fs::remove_dir_all(&p).unwrap();
+        std::fs::write(&p, b"not a directory").unwrap();
+        broken += 1;
+    }
+    assert!(broken >= 1);
+    let before = e.volume_stats("c").unwrap();
+    assert_eq!(e.read_file(at, "/g").unwrap(), g, "an uncacheable block failed the read");
+    let after = e.volume_stats("c").unwrap();
+    assert_eq!(after.misses - before.misses, 3);
+    assert_eq!(after.cached_bytes, before.cached_bytes, "nothing was cached");
+}
+
+#[test]
+fn reads_racing_a_release_never_fail_with_io() {
+    // Releasing a sandbox drops its sessions' cache partitions; a read that
+    // fetched a block at that moment used to fail renaming its cache file
+    // into the removed directory ("i/o: No such file or directory").
+    let d = tempfile::tempdir().unwrap();
+    let e = small_blocks(d.path());
+    volume_with(&e, "c", cfg(1 << 30, 0, false));
+    let data = pattern((4 * BS) as usize, 7);
+    e.write_file(Target::Volume("c"), "/f", &data, &WriteOptions::default()).unwrap();
+    let mut outcomes = std::collections::BTreeMap::new();
+    for _ in 0..60 {
+        let sb = claim(&e);
+        sb.mount(mount_req("c", "/m")).unwrap();
+        let readers: Vec<_> = (0..3)
+            .map(|_| {
+                let sb = sb.clone();
+                std::thread::spawn(move || (0..8).map(|_| sb.read_file("/m/f").map(|b| b.len())).collect::<Vec<_>>())
+            })
+            .collect();
+        std::thread::sleep(Duration::from_micros(300));
+        sb.release().unwrap();
+        for r in readers {
+            for got in r.join().unwrap() {
+                let key = match got {
+                    Ok(n) => {
+                        assert_eq!(n, data.len());
+                        "ok".to_string()
+                    }
+                    Err(err) => {
+                        assert!(matches!(err.code(), ErrorCode::NotFound | ErrorCode::InvalidState), "{err:?}");
+                        err.code().as_str().to_string()
+                    }
+                };
+                *outcomes.entry(key).or_insert(0) += 1;
+            }
+        }
+    }
+    assert!(outcomes.len() >= 2, "every read ended the same way, so none raced the release: {outcomes:?}");
+    // Nothing is left in the cache for the released sessions.
+    let left: Vec<_> = std::fs::read_dir(d.path().join("cache")).unwrap().map(|p| p.unwrap().file_name()).collect();
+    assert!(left.iter().all(|n| !n.to_string_lossy().starts_with("ms_")), "{left:?}");
+}

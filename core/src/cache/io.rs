@@ -14,6 +14,20 @@ use std::time::Duration;
 /// Attempts at uploading a staged block before leaving it for the next open.
 const UPLOAD_ATTEMPTS: u32 = 5;
 
+/// `data` (verified) as a mapping of its cache file, if it could be cached.
+/// A block that cannot be cached (the cache full of bigger ones, its disk
+/// failing, the session detached meanwhile) is still the read's data: the
+/// cache speeds reads up, it never fails them.
+fn cached(ctx: &ReadCtx, hash: &str, data: &[u8], prefetched: bool) -> Option<BlockBytes> {
+    match ctx.partition.insert(hash, data, prefetched) {
+        Ok(m) => m.map(BlockBytes::Mapped),
+        Err(e) => {
+            tracing::warn!(hash, error = %e, "block read but not cached");
+            None
+        }
+    }
+}
+
 impl Engine {
     /// The cache context for reads through partition `key` of `volume_id`.
     pub(crate) fn read_ctx(&self, key: &str, volume_id: &str, config: &VolumeConfig) -> ReadCtx {
@@ -40,10 +54,7 @@ impl Engine {
         if !leader {
             let got = flight.wait()?;
             // The leader may have cached it in another partition: cache it here too.
-            return Ok(match ctx.partition.insert(hash, &got, false)? {
-                Some(m) => BlockBytes::Mapped(m),
-                None => got,
-            });
+            return Ok(cached(ctx, hash, &got, false).unwrap_or(got));
         }
         let out = self.fetch_into_cache(ctx, hash, prefetched);
         flight.finish(&out);
@@ -74,10 +85,7 @@ impl Engine {
             },
         };
         verify_block(hash, &data)?;
-        Ok(match ctx.partition.insert(hash, &data, prefetched)? {
-            Some(m) => BlockBytes::Mapped(m),
-            None => BlockBytes::Owned(Arc::new(data)),
-        })
+        Ok(cached(ctx, hash, &data, prefetched).unwrap_or_else(|| BlockBytes::Owned(Arc::new(data))))
     }
 
     /// Fetches blocks in the background so a later read hits the cache.

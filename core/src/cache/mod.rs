@@ -17,7 +17,7 @@ pub(crate) use staging::Staging;
 use crate::config::VolumeConfig;
 use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -98,11 +98,24 @@ pub(crate) struct BlockCache {
     parts: RwLock<HashMap<String, Arc<Partition>>>,
     /// Blocks being fetched, so concurrent readers of one block wait for one fetch.
     pub(crate) inflight: Mutex<HashMap<String, Arc<partition::Flight>>>,
+    /// Keys dropped lately, oldest first: a read that resolved its session
+    /// just before the session detached must not create the partition again
+    /// (its directory would never be removed). Session ids are never reused,
+    /// and no read stays in flight over `RECENT_DROPS` detaches.
+    dropped: Mutex<(VecDeque<String>, HashSet<String>)>,
 }
+
+/// How many dropped keys `BlockCache` remembers.
+const RECENT_DROPS: usize = 4096;
 
 impl BlockCache {
     pub(crate) fn new(root: PathBuf) -> BlockCache {
-        BlockCache { root, parts: RwLock::new(HashMap::new()), inflight: Mutex::new(HashMap::new()) }
+        BlockCache {
+            root,
+            parts: RwLock::new(HashMap::new()),
+            inflight: Mutex::new(HashMap::new()),
+            dropped: Mutex::new(Default::default()),
+        }
     }
 
     /// The partition `key` (a mount session id or a volume id), created or
@@ -113,6 +126,10 @@ impl BlockCache {
             return p.clone();
         }
         let mut parts = self.parts.write();
+        // Checked under the partitions' lock, which a drop holds while it records the key.
+        if self.dropped.lock().1.contains(key) {
+            return Arc::new(Partition::dropped(self.root.join(key), volume_id));
+        }
         parts
             .entry(key.to_string())
             .or_insert_with(|| Arc::new(Partition::open(self.root.join(key), volume_id, config.cache_size)))
@@ -121,7 +138,19 @@ impl BlockCache {
 
     /// Drops a partition and its files (a released mount's cache).
     pub(crate) fn drop_partition(&self, key: &str) {
-        let p = self.parts.write().remove(key);
+        let p = {
+            let mut parts = self.parts.write();
+            let mut d = self.dropped.lock();
+            if d.1.insert(key.to_string()) {
+                d.0.push_back(key.to_string());
+                if d.0.len() > RECENT_DROPS
+                    && let Some(old) = d.0.pop_front()
+                {
+                    d.1.remove(&old);
+                }
+            }
+            parts.remove(key)
+        };
         match p {
             Some(p) => p.clear(),
             None => {

@@ -72,6 +72,9 @@ struct Inner {
     tick: u64,
     entries: HashMap<String, Entry>,
     lru: BTreeMap<u64, String>,
+    /// Cleared for good (its session detached): inserts racing with that
+    /// must neither fail their read nor recreate the directory.
+    dropped: bool,
 }
 
 /// One partition of the block cache.
@@ -125,6 +128,20 @@ impl Partition {
             p.evict_locked(&mut g, 0);
         }
         p
+    }
+
+    /// A partition of a key that was dropped: it caches nothing and never
+    /// creates its directory (a read that resolved its session just before the
+    /// session detached reads on, from the store).
+    pub(crate) fn dropped(dir: PathBuf, volume_id: &str) -> Partition {
+        Partition {
+            dir,
+            volume_id: volume_id.to_string(),
+            capacity: AtomicU64::new(0),
+            inner: Mutex::new(Inner { dropped: true, ..Inner::default() }),
+            counters: Counters::default(),
+            tmp_seq: AtomicU64::new(0),
+        }
     }
 
     pub(crate) fn volume_id(&self) -> &str {
@@ -225,6 +242,9 @@ impl Partition {
         {
             // Reserve room first, so files being written count against the capacity too.
             let mut g = self.inner.lock();
+            if g.dropped {
+                return Ok(None);
+            }
             if let Some(m) = g.entries.get(hash).and_then(|e| e.map.clone()) {
                 return Ok(Some(m));
             }
@@ -241,19 +261,30 @@ impl Partition {
         });
         let mut g = self.inner.lock();
         g.reserved -= size;
+        if g.dropped {
+            // Dropped while the file was written (which may have recreated the directory).
+            let _ = std::fs::remove_file(&tmp);
+            let _ = std::fs::remove_dir(&self.dir);
+            return Ok(None);
+        }
         if let Err(e) = written {
             let _ = std::fs::remove_file(&tmp);
-            return Err(e.into());
+            return Err(Error::io(format!("cannot cache block {hash} in {:?}: {e}", self.dir.display())).with_source(e));
         }
         if let Some(m) = g.entries.get(hash).and_then(|e| e.map.clone()) {
             let _ = std::fs::remove_file(&tmp);
             return Ok(Some(m));
         }
         self.evict_locked(&mut g, size);
-        std::fs::rename(&tmp, self.dir.join(hash))?;
-        let f = std::fs::File::open(self.dir.join(hash))?;
+        let path = self.dir.join(hash);
+        let io = |e: std::io::Error| Error::io(format!("cannot cache block {hash} in {:?}: {e}", self.dir.display())).with_source(e);
+        if let Err(e) = std::fs::rename(&tmp, &path) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io(e));
+        }
+        let f = std::fs::File::open(&path).map_err(io)?;
         // SAFETY: as in `get`; the file was just written and is never modified.
-        let map = Arc::new(unsafe { Mmap::map(&f) }?);
+        let map = Arc::new(unsafe { Mmap::map(&f) }.map_err(io)?);
         g.tick += 1;
         let t = g.tick;
         g.used += size;
@@ -265,9 +296,11 @@ impl Partition {
         Ok(Some(map))
     }
 
-    /// Removes every cached block of this partition and its directory.
+    /// Removes every cached block of this partition and its directory, for
+    /// good: later inserts cache nothing.
     pub(crate) fn clear(&self) {
         let mut g = self.inner.lock();
+        g.dropped = true;
         g.entries.clear();
         g.lru.clear();
         g.used = 0;
@@ -290,5 +323,28 @@ impl Partition {
             dirty_bytes: l(&c.dirty_bytes),
             staged_bytes: 0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cleared_partition_caches_nothing_and_leaves_no_directory() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("ms_x");
+        let p = Partition::open(dir.clone(), "vol_x", 1 << 20);
+        let block = vec![7u8; 1000];
+        let hash = crate::store::hash_block(&block);
+        assert!(p.insert(&hash, &block, false).unwrap().is_some());
+        p.clear();
+        assert!(!dir.exists());
+        assert!(p.insert(&hash, &block, false).unwrap().is_none());
+        assert!(p.get(&hash).is_none());
+        assert!(!dir.exists(), "an insert after the drop recreated the directory");
+        let q = Partition::dropped(dir.clone(), "vol_x");
+        assert!(q.insert(&hash, &block, false).unwrap().is_none());
+        assert!(!dir.exists());
     }
 }
