@@ -509,8 +509,11 @@ fn gc_frees_exactly_the_unreferenced_blocks() {
     assert_eq!(e.gc(Duration::ZERO).unwrap().blocks_deleted, 0);
     assert_eq!(store_files(d.path()).len(), 5);
     e.delete_snapshot(&snap.id).unwrap();
-    // Within the grace period nothing goes.
+    // Within the grace period nothing goes, however long it is (a grace past
+    // i64 milliseconds used to wrap the cutoff into the future).
     assert_eq!(e.gc(Duration::from_secs(600)).unwrap().blocks_deleted, 0);
+    assert_eq!(e.gc(Duration::MAX).unwrap().blocks_deleted, 0);
+    assert_eq!(e.gc(Duration::from_millis(u64::MAX)).unwrap().blocks_deleted, 0);
     // A leaked block (stored, never committed) is found too.
     e.options(); // engine is alive
     let report = e.fsck().unwrap();

@@ -161,7 +161,8 @@ def test_list_and_engine_arguments(engine: sandvol.Engine, tmp_path: Any) -> Non
     with pytest.raises(sandvol.InvalidArgumentError, match="contains a NUL byte"):
         sandvol.Engine(str(tmp_path / "a\0b"))
     assert not (tmp_path / "a").exists() and not os.path.exists("catalog.db")
-    with pytest.raises(sandvol.InvalidArgumentError, match="grace_seconds"):
-        engine.gc(grace_seconds=-1)
+    for bad in (-1, float("nan"), float("inf"), 1e30):  # 1e30 s panicked converting to a Duration
+        with pytest.raises(sandvol.InvalidArgumentError, match="grace_seconds"):
+            engine.gc(grace_seconds=bad)
     with pytest.raises(sandvol.InvalidArgumentError, match="value -3 is negative"):
         engine.changes("x", since=-3)

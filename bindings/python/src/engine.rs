@@ -320,10 +320,10 @@ impl PyEngine {
     /// Deletes blocks unreferenced for at least `grace_seconds` (default 600).
     #[pyo3(signature = (grace_seconds=600.0))]
     fn gc(&self, py: Python<'_>, grace_seconds: f64) -> PyResult<PyGcReport> {
-        if !(grace_seconds >= 0.0 && grace_seconds.is_finite()) {
-            return Err(crate::error::invalid(py, format!("grace_seconds {grace_seconds} is not a non-negative number")));
-        }
-        let grace = Duration::from_secs_f64(grace_seconds);
+        // try_from: a finite float too large for a Duration panicked in from_secs_f64.
+        let Ok(grace) = Duration::try_from_secs_f64(grace_seconds) else {
+            return Err(crate::error::invalid(py, format!("grace_seconds {grace_seconds} is not a non-negative number of seconds")));
+        };
         run(py, || self.e.gc(grace)).map(PyGcReport::from)
     }
 

@@ -54,7 +54,10 @@ impl Engine {
         self.check_open()?;
         let span = tracing::info_span!("gc");
         let _g = span.enter();
-        let cutoff = now_ms() - grace.as_millis() as i64;
+        // Saturating: a grace longer than i64 milliseconds (Duration::MAX from C
+        // or a huge float from Python) means "keep everything", never a cutoff
+        // wrapped into the future that would delete young blocks.
+        let cutoff = now_ms().saturating_sub(i64::try_from(grace.as_millis()).unwrap_or(i64::MAX));
         let store = self.inner.store.clone();
         let listed = store.list()?;
         self.inner.catalog.write(|tx| {
