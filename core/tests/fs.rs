@@ -680,3 +680,32 @@ fn read_into_fills_a_reused_buffer_exactly() {
     assert_eq!(h.read_into(size, &mut buf).unwrap(), 0);
     assert_eq!(h.read_at(size - 3, 10).unwrap(), &want[(size - 3) as usize..]);
 }
+
+#[test]
+fn files_end_at_the_largest_file_size() {
+    let (_d, e, sb) = setup();
+    let at = Target::Sandbox(sb.id());
+    sb.write_file("/v/f", b"hello").unwrap();
+    let before = sb.stat("/v/f").unwrap();
+    let used = e.get_volume("v").unwrap().used_bytes;
+    let max = sandvol_core::fs::MAX_FILE_SIZE;
+    // Past it, small (inline) and large writes alike, and offsets whose end
+    // overflows u64 (a debug-build panic before): refused, nothing changed.
+    for (offset, len) in [(max, 1), (max - 2, 3), (1 << 63, 1), (u64::MAX, 1), (max, (2 * BS) as usize)] {
+        let err = e.write_file(at, "/v/f", &vec![7u8; len], &opts(WriteMode::At(offset))).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidArgument, "{err}");
+        assert!(err.message().contains("larger than the largest file") && err.message().contains("/v/f"), "{err}");
+    }
+    let h = sb.open_file("/v/f", OpenOptions::from_mode("r+").unwrap()).unwrap();
+    assert_eq!(code(h.write_at(max, b"x")), ErrorCode::InvalidArgument);
+    assert_eq!(code(h.write_at(u64::MAX, b"x")), ErrorCode::InvalidArgument);
+    h.close().unwrap();
+    assert_eq!(sb.stat("/v/f").unwrap(), before);
+    assert_eq!(e.get_volume("v").unwrap().used_bytes, used);
+    // Up to it, a (sparse) file grows to exactly the largest size.
+    let info = e.write_file(at, "/v/g", b"z", &opts(WriteMode::At(max - 1))).unwrap();
+    assert_eq!(info.size, max);
+    assert_eq!(sb.read_range("/v/g", max - 1, 10).unwrap(), b"z");
+    assert_eq!(e.get_volume("v").unwrap().used_bytes, used + max);
+    assert!(e.fsck().unwrap().is_clean());
+}

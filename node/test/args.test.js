@@ -61,6 +61,7 @@ test('bad arguments reject with invalid_argument and change nothing', async () =
     () => sb.readFile('/data/f', { length: 1.5 }),
     () => sb.readFile('/data/f', { offset: NaN }),
     () => sb.writeFile('/data/f', 'x', { offset: -4 }),
+    () => sb.writeFile('/data/f', 'x', { offset: Number.MAX_SAFE_INTEGER }), // past the largest file
     () => sb.writeFile('/data/f', 'x', { ifVersion: -1 }),
     () => sb.writeFile('/data/f', 'x', { append: true, exclusive: true }),
     () => sb.writeFile('/data/f', 'x', { append: true, offset: 1 }),

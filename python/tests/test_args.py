@@ -103,6 +103,9 @@ def test_file_operation_arguments(engine: sandvol.Engine) -> None:
         sb.write_file("/f", b"x", if_version="1")  # type: ignore[arg-type]
     with pytest.raises(sandvol.InvalidArgumentError, match="mutually exclusive"):
         sb.write_file("/f", b"x", append=True, offset=0)
+    for offset in (2**53 - 1, 2**63, 2**64 - 1):  # past the largest file (an overflow panic before)
+        with pytest.raises(sandvol.InvalidArgumentError, match="larger than the largest file"):
+            sb.write_file("/f", b"x", offset=offset)
     with pytest.raises(sandvol.InvalidArgumentError, match="length -5 is negative"):
         sb.read_file("/f", length=-5)
     with pytest.raises(sandvol.InvalidArgumentError, match="relative"):

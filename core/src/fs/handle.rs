@@ -256,9 +256,7 @@ impl FileHandle {
         }
         let offset = if self.append { st.size } else { offset };
         let bs = self.engine.inner.opts.block_size;
-        let end = offset
-            .checked_add(bytes.len() as u64)
-            .ok_or_else(|| Error::invalid_argument(format!("write at offset {offset} overflows")))?;
+        let end = super::write_end(offset, bytes.len() as u64, &self.path)?;
         for idx in chunk_span(offset, bytes.len() as u64, bs) {
             let cstart = idx * bs;
             let s = offset.max(cstart);

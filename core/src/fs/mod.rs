@@ -13,7 +13,24 @@ pub(crate) mod tree;
 pub use handle::FileHandle;
 pub use tree::FileKind;
 
+use crate::error::{Error, Result};
 use serde::Serialize;
+
+/// Largest file size, 2^53 - 1 bytes (8 PiB): the largest every binding
+/// states exactly (a JS number), and small enough that a volume's byte
+/// counters (SQLite integers) never overflow on a file's size change.
+pub const MAX_FILE_SIZE: u64 = (1 << 53) - 1;
+
+/// The end of a write of `len` bytes at `offset` into `shown`, refused past
+/// `MAX_FILE_SIZE` (POSIX's EFBIG, "file too large").
+pub(crate) fn write_end(offset: u64, len: u64, shown: &str) -> Result<u64> {
+    match offset.checked_add(len) {
+        Some(end) if end <= MAX_FILE_SIZE => Ok(end),
+        _ => Err(Error::invalid_argument(format!(
+            "writing {len} bytes at offset {offset} would make {shown:?} larger than the largest file ({MAX_FILE_SIZE} bytes)"
+        ))),
+    }
+}
 
 /// What `stat` and writes return about a file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

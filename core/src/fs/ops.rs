@@ -103,8 +103,9 @@ impl Engine {
                 let shown = r.shown();
                 let (res, cur) = resolve_for_write(tx, &r, opts, &shown)?;
                 let old = cur.as_ref().map(|i| i.size).unwrap_or(0);
-                let (off, _) = write_extent(opts.mode, old, bytes.len() as u64);
-                let new_size = if opts.mode == WriteMode::Truncate { bytes.len() as u64 } else { old.max(off + bytes.len() as u64) };
+                let (off, len) = write_extent(opts.mode, old, bytes.len() as u64);
+                let end = super::write_end(off, len, &shown)?;
+                let new_size = if opts.mode == WriteMode::Truncate { len } else { old.max(end) };
                 if new_size > inline_max {
                     return Ok(None);
                 }
@@ -143,6 +144,7 @@ impl Engine {
                     None => Committed::default(),
                     Some(i) => {
                         let (off, len) = write_extent(opts.mode, i.size, bytes.len() as u64);
+                        super::write_end(off, len, &shown)?;
                         // Only the chunks the write lands in partially are merged.
                         let span = chunk_span(off, len, bs);
                         let mut c = data::load(tx, &r.owner, i, Some(span.start..span.start + 1))?;
@@ -157,10 +159,11 @@ impl Engine {
             let ctx = route0.ctx(self);
             // 2. New content and blocks (stored before any metadata points at them).
             let old_size = pre.size;
-            let (off, _) = write_extent(opts.mode, old_size, bytes.len() as u64);
+            let (off, len) = write_extent(opts.mode, old_size, bytes.len() as u64);
+            let end = super::write_end(off, len, &shown)?;
             let new_size = match opts.mode {
-                WriteMode::Truncate => bytes.len() as u64,
-                _ => old_size.max(off + bytes.len() as u64),
+                WriteMode::Truncate => len,
+                _ => old_size.max(end),
             };
             let plan = if new_size <= inline_max {
                 let mut content = if opts.mode == WriteMode::Truncate { Vec::new() } else { self.assemble(&ctx, &pre, 0, old_size)? };
