@@ -158,13 +158,24 @@ fn check_labels(labels: &Labels) -> Result<()> {
     Ok(())
 }
 
+/// A size_limit in bytes; the catalog keeps it as a signed 64-bit integer,
+/// so a larger one (2^64 - 1 from C or Python, "8192P") would turn negative
+/// there and refuse every write.
+fn size_limit_bytes(s: &Size) -> Result<u64> {
+    let n = s.bytes()?;
+    if n > i64::MAX as u64 {
+        return Err(Error::invalid_argument(format!("size_limit {n} is more than {} bytes", i64::MAX)));
+    }
+    Ok(n)
+}
+
 /// Inserts a volume and its empty root directory.
 pub(crate) fn insert(tx: &Connection, req: &CreateVolume, kind: VolumeKind) -> Result<Volume> {
     if let Some(name) = &req.name {
         check_name("volume", name)?;
     }
     check_labels(&req.labels)?;
-    let size_limit = req.size_limit.as_ref().map(Size::bytes).transpose()?;
+    let size_limit = req.size_limit.as_ref().map(size_limit_bytes).transpose()?;
     let config = req.config.apply(VolumeConfig::default())?;
     if let Some(name) = &req.name {
         let taken: bool =
@@ -255,7 +266,7 @@ pub(crate) fn update(tx: &Connection, r: &str, upd: &UpdateVolume) -> Result<Vol
         v.labels = labels.clone();
     }
     if let Some(limit) = &upd.size_limit {
-        let limit = limit.as_ref().map(Size::bytes).transpose()?;
+        let limit = limit.as_ref().map(size_limit_bytes).transpose()?;
         if let Some(l) = limit
             && l < v.used_bytes
         {

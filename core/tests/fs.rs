@@ -327,6 +327,23 @@ fn read_only_mount_refuses_every_write() {
 }
 
 #[test]
+fn a_size_limit_past_i64_is_refused_and_changes_nothing() {
+    let d = tempfile::tempdir().unwrap();
+    let e = small_blocks(d.path());
+    for limit in [Size::Bytes(1 << 63), Size::Bytes(u64::MAX), Size::Text("8192P".into())] {
+        let err = e.create_volume(CreateVolume { name: Some("big".into()), size_limit: Some(limit), ..Default::default() }).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidArgument, "{err}");
+        assert!(err.message().contains("size_limit"), "{err}");
+    }
+    assert!(e.list_volumes(&Default::default()).unwrap().items.is_empty());
+    let v = e.create_volume(CreateVolume { size_limit: Some(Size::Bytes(i64::MAX as u64)), ..Default::default() }).unwrap();
+    assert_eq!(code(e.resize_volume(&v.id, Some(Size::Bytes(u64::MAX)))), ErrorCode::InvalidArgument);
+    assert_eq!(e.get_volume(&v.id).unwrap().size_limit, Some(i64::MAX as u64));
+    // The largest one it takes still lets writes through (a wrapped limit refused them all).
+    e.write_file(Target::Volume(&v.id), "/f", b"x", &WriteOptions::default()).unwrap();
+}
+
+#[test]
 fn quota_refuses_and_leaves_the_file_as_it_was() {
     let d = tempfile::tempdir().unwrap();
     let e = small_blocks(d.path());
@@ -453,6 +470,10 @@ fn change_feed_records_every_kind_from_any_writer() {
     let tail = e.changes("v", ch[3].seq, Some(1)).unwrap();
     assert_eq!(tail.len(), 1);
     assert_eq!(tail[0].kind, ChangeKind::Symlink);
+    // Past the newest sequence there is nothing, however far (u64::MAX wrapped to -1 and listed everything).
+    assert!(e.changes("v", ch.last().unwrap().seq, None).unwrap().is_empty());
+    assert!(e.changes("v", u64::MAX, None).unwrap().is_empty());
+    assert_eq!(e.changes("v", start, Some(usize::MAX)).unwrap(), ch);
 }
 
 #[test]

@@ -25,7 +25,9 @@ pub(crate) fn since(tx: &Connection, volume_id: &str, since: u64, limit: usize) 
         "SELECT seq, path, kind, new_path, at FROM changes WHERE volume_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
     )?;
     let rows = stmt
-        .query_map(params![volume_id, since as i64, limit as i64], |r| {
+        // Saturating: `since` past every sequence (u64::MAX) asks for nothing, where
+        // a wrapped -1 asked for everything; a huge limit is no limit.
+        .query_map(params![volume_id, i64::try_from(since).unwrap_or(i64::MAX), i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
