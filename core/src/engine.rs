@@ -172,7 +172,10 @@ impl Engine {
         }
         for sub in ["blocks", "cache", "staging"] {
             std::fs::create_dir_all(dir.join(sub)).map_err(|e| {
-                Error::io(format!("cannot create {:?}: {e}", dir.join(sub).display())).with_source(e)
+                let msg = format!("cannot create {:?}: {e}", dir.join(sub).display());
+                // A name the OS refuses (ENAMETOOLONG) is the caller's path, not a failing disk.
+                let err = if e.kind() == std::io::ErrorKind::InvalidFilename { Error::invalid_argument(msg) } else { Error::io(msg) };
+                err.with_source(e)
             })?;
         }
         let catalog = Catalog::open(&dir.join("catalog.db"), opts.durability, opts.busy_timeout)?;

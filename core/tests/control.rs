@@ -573,6 +573,10 @@ fn an_empty_or_nul_data_directory_path_is_refused_before_anything_is_created() {
     assert_eq!(e.code(), ErrorCode::InvalidArgument);
     assert!(e.to_string().contains("a\\0b\" contains a NUL byte"), "{e}");
     assert!(std::fs::read_dir(d.path()).unwrap().next().is_none(), "something was created");
+    // A name longer than the OS allows is the caller's too (it was `io`).
+    let e = Engine::open(d.path().join("x".repeat(5000))).map(|_| ()).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e}");
+    assert!(std::fs::read_dir(d.path()).unwrap().next().is_none(), "something was created");
 }
 
 /// Child role: mount, report ids, then either idle (to be SIGKILLed) or race.
