@@ -356,6 +356,10 @@ int main(int argc, char **argv) {
         BADARG("if_version", sandvol_write_file(eng, k, t, p, W("x"), &wo, &out));
         wo.size = 1;
         BADARG("opts", sandvol_write_file(eng, k, t, p, W("x"), &wo, &out));
+        MUST(sandvol_write_options_init(&wo));
+        wo.mode = SANDVOL_WRITE_AT;
+        wo.offset = UINT64_MAX; /* past the largest file (overflowed before) */
+        BADARG("larger than the largest file", sandvol_write_file(eng, k, t, p, W("x"), &wo, &out));
 
         BADARG("engine", sandvol_stat(NULL, k, t, p, &out));
         BADARG("target_id", sandvol_stat(eng, k, BAD, p, &out));
@@ -417,6 +421,7 @@ int main(int argc, char **argv) {
     BADARG("file", sandvol_file_write_at(NULL, 0, W("zz"), &n));
     BADARG("data", sandvol_file_write_at(f, 0, NULL, 2, &n));
     BADARG("absurd", sandvol_file_write_at(f, 0, (const uint8_t *)"zz", SIZE_MAX, &n));
+    BADARG("larger than the largest file", sandvol_file_write_at(f, UINT64_MAX - 1, W("zz"), &n));
     BADARG("file", sandvol_file_flush(NULL));
     BADARG("file", sandvol_file_size(NULL, &u64));
     BADARG("out_size", sandvol_file_size(f, NULL));
