@@ -289,18 +289,25 @@ impl Engine {
     /// Resumes transitions that a dead process left half done (see `mount::orphaned`),
     /// and drops cache partitions no session or volume owns any more.
     fn recover(&self) -> Result<()> {
+        const LIVE: &str = "SELECT id FROM mounts WHERE state NOT IN ('unmounted', 'released', 'failed') UNION SELECT id FROM volumes";
         let live: std::collections::HashSet<String> = self.inner.catalog.read(|tx| {
-            let mut stmt = tx.prepare(
-                "SELECT id FROM mounts WHERE state NOT IN ('unmounted', 'released', 'failed') UNION SELECT id FROM volumes",
-            )?;
+            let mut stmt = tx.prepare(LIVE)?;
             let ids = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<_>>()?;
             Ok(ids)
         })?;
         if let Ok(rd) = std::fs::read_dir(self.inner.dir.join("cache")) {
             for e in rd.flatten() {
                 let key = e.file_name().to_string_lossy().to_string();
-                if !live.contains(&key) {
-                    self.inner.cache.drop_partition(&key);
+                if live.contains(&key) {
+                    continue;
+                }
+                // Checked again just before: another process may have created
+                // the session or volume since the list was read.
+                let still_dead = self.inner.catalog.read(|tx| {
+                    Ok(!tx.prepare_cached(&format!("SELECT 1 FROM ({LIVE}) WHERE id = ?1"))?.exists([&key])?)
+                })?;
+                if still_dead {
+                    self.inner.cache.remove_stale(&key);
                 }
             }
         }

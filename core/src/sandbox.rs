@@ -663,11 +663,12 @@ impl Engine {
                 self.detach(m)?;
             }
         }
-        self.inner.catalog.write(|tx| {
+        let (info, ended) = self.inner.catalog.write(|tx| {
             let (sb, scratch) = get_row(tx, id)?;
             if sb.state == SandboxState::Released {
                 return Err(Error::invalid_state(format!("sandbox {id} is already released")));
             }
+            let mut ended = vec![scratch.clone()];
             for m in mount::for_sandbox(tx, id)? {
                 match m.state {
                     MountState::Unmounted | MountState::Releasing => {
@@ -675,17 +676,25 @@ impl Engine {
                             mount::transition(tx, &m.id, MountState::Releasing, None)?;
                         }
                         mount::transition(tx, &m.id, MountState::Released, None)?;
+                        ended.push(m.id);
                     }
                     s if !s.is_terminal() => {
                         let why = format!("sandbox {id} was released while the mount was {s}");
                         mount::transition(tx, &m.id, MountState::Failed, Some(("invalid_state", &why)))?;
+                        ended.push(m.id);
                     }
                     _ => {}
                 }
             }
             volume::remove(tx, &scratch)?;
-            set_state(tx, id, SandboxState::Released)
-        })
+            Ok((set_state(tx, id, SandboxState::Released)?, ended))
+        })?;
+        // The scratch volume's cache and that of sessions that ended here
+        // without a detach (a detach drops its own).
+        for key in &ended {
+            self.inner.cache.drop_partition(key);
+        }
+        Ok(info)
     }
 
     /// Makes a session's acknowledged writes durable in the store before it detaches.
@@ -717,6 +726,7 @@ impl Engine {
                     self.inner.catalog.write(|tx| mount::transition(tx, &m.id, MountState::Releasing, None))?;
                 }
                 self.inner.catalog.write(|tx| mount::transition(tx, &m.id, MountState::Released, None))?;
+                self.inner.cache.drop_partition(&m.id);
             }
             _ => {}
         }

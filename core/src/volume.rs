@@ -345,7 +345,7 @@ impl crate::engine::Engine {
         self.check_open()?;
         let span = tracing::info_span!("delete_volume", volume = r, force);
         let _g = span.enter();
-        self.inner.catalog.write(|tx| {
+        let ended = self.inner.catalog.write(|tx| {
             let v = resolve(tx, r)?;
             let active = crate::mount::active_for_volume(tx, &v.id)?;
             if !active.is_empty() {
@@ -367,7 +367,13 @@ impl crate::engine::Engine {
                     )?;
                 }
             }
-            remove(tx, &v.id)
-        })
+            remove(tx, &v.id)?;
+            Ok(std::iter::once(v.id).chain(active.into_iter().map(|m| m.id)).collect::<Vec<_>>())
+        })?;
+        // The volume's own cache (direct access) and its force-detached sessions'.
+        for key in &ended {
+            self.inner.cache.drop_partition(key);
+        }
+        Ok(())
     }
 }

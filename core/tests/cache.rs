@@ -618,3 +618,33 @@ fn reads_racing_a_release_never_fail_with_io() {
     let left: Vec<_> = std::fs::read_dir(d.path().join("cache")).unwrap().map(|p| p.unwrap().file_name()).collect();
     assert!(left.iter().all(|n| !n.to_string_lossy().starts_with("ms_")), "{left:?}");
 }
+
+#[test]
+fn sessions_and_volumes_that_end_without_an_unmount_leave_no_cache() {
+    let d = tempfile::tempdir().unwrap();
+    let e = small_blocks(d.path());
+    volume_with(&e, "c", cfg(1 << 30, 0, false));
+    let data = pattern((2 * BS) as usize, 9);
+    e.write_file(Target::Volume("c"), "/f", &data, &WriteOptions::default()).unwrap();
+    let sb = claim(&e);
+    let m = sb.mount(mount_req("c", "/m")).unwrap();
+    sb.write_file("/own", &data).unwrap(); // in the sandbox's scratch volume
+    assert_eq!(sb.read_file("/m/f").unwrap(), data);
+    assert_eq!(e.read_file(Target::Volume("c"), "/f").unwrap(), data);
+    assert_eq!(sb.read_file("/own").unwrap(), data);
+    let cached = || -> Vec<String> {
+        let mut v: Vec<_> = std::fs::read_dir(d.path().join("cache")).unwrap().map(|p| p.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(cached().len(), 3, "session, volume and scratch partitions: {:?}", cached());
+    let vid = e.get_volume("c").unwrap().id;
+    assert!(cached().contains(&m.id) && cached().contains(&vid));
+    // A forced delete fails the session and drops both its cache and the volume's.
+    e.delete_volume("c", true).unwrap();
+    assert_eq!(e.get_mount(&m.id).unwrap().state, MountState::Failed);
+    assert_eq!(cached().len(), 1, "{:?}", cached());
+    // Releasing drops the scratch volume's.
+    sb.release().unwrap();
+    assert!(cached().is_empty(), "{:?}", cached());
+}

@@ -136,6 +136,16 @@ impl BlockCache {
             .clone()
     }
 
+    /// Removes the directory of a partition no session or volume owns, found
+    /// at open. Not remembered as dropped: another process may create that id
+    /// meanwhile (the caller checks it is still dead first).
+    pub(crate) fn remove_stale(&self, key: &str) {
+        let parts = self.parts.read();
+        if !parts.contains_key(key) {
+            let _ = std::fs::remove_dir_all(self.root.join(key));
+        }
+    }
+
     /// Drops a partition and its files (a released mount's cache).
     pub(crate) fn drop_partition(&self, key: &str) {
         let p = {

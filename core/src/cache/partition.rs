@@ -282,9 +282,15 @@ impl Partition {
             let _ = std::fs::remove_file(&tmp);
             return Err(io(e));
         }
-        let f = std::fs::File::open(&path).map_err(io)?;
         // SAFETY: as in `get`; the file was just written and is never modified.
-        let map = Arc::new(unsafe { Mmap::map(&f) }.map_err(io)?);
+        let map = match std::fs::File::open(&path).and_then(|f| unsafe { Mmap::map(&f) }) {
+            Ok(m) => Arc::new(m),
+            Err(e) => {
+                // Not indexed, so not counted: it must not stay on disk.
+                let _ = std::fs::remove_file(&path);
+                return Err(io(e));
+            }
+        };
         g.tick += 1;
         let t = g.tick;
         g.used += size;
