@@ -36,7 +36,11 @@ impl Engine {
                 active_mounts: q("SELECT COUNT(*) FROM mounts WHERE state NOT IN ('unmounted', 'released', 'failed')")?,
                 blocks: q("SELECT COUNT(*) FROM blocks WHERE refcount > 0")?,
                 block_bytes: q("SELECT COALESCE(SUM(size), 0) FROM blocks WHERE refcount > 0")?,
-                used_bytes: q("SELECT COALESCE(SUM(used_bytes), 0) FROM volumes WHERE kind = 'user'")?,
+                // Summed here, saturating: SQLite's SUM fails on i64 overflow.
+                used_bytes: tx
+                    .prepare_cached("SELECT used_bytes FROM volumes WHERE kind = 'user'")?
+                    .query_map([], |r| r.get::<_, i64>(0))?
+                    .try_fold(0u64, |sum, v| v.map(|v| sum.saturating_add(v.max(0) as u64)))?,
                 cache: self.cache_stats(None),
             })
         })

@@ -730,3 +730,32 @@ fn files_end_at_the_largest_file_size() {
     assert_eq!(e.get_volume("v").unwrap().used_bytes, used + max);
     assert!(e.fsck().unwrap().is_clean());
 }
+
+#[test]
+fn a_volume_cannot_count_past_i64_bytes() {
+    // 1,024 sparse files of the largest size hold 2^63 - 1,024 bytes; with one
+    // more the counter would overflow (SQLite made it a float, and the write
+    // failed with `io`): that write is refused as past what a volume holds.
+    let (_d, e, _sb) = setup();
+    vol(&e, "w", AccessMode::ReadWriteMany);
+    let max = sandvol_core::fs::MAX_FILE_SIZE;
+    let at = Target::Volume("v");
+    let mut n = 0;
+    let err = loop {
+        match e.write_file(at, &format!("/f{n}"), b"x", &opts(WriteMode::At(max - 1))) {
+            Ok(_) => n += 1,
+            Err(err) => break err,
+        }
+        assert!(n <= 1025, "no refusal after {n} files");
+    };
+    assert_eq!(err.code(), ErrorCode::QuotaExceeded, "{err}");
+    assert_eq!(n, 1024);
+    let used = e.get_volume("v").unwrap().used_bytes;
+    assert_eq!(used, 1024 * max);
+    assert!(!e.exists(at, &format!("/f{n}")).unwrap(), "the refused write changed nothing");
+    // Engine-wide, the sum past i64 is still reported (SQLite's SUM failed).
+    for i in 0..2 {
+        e.write_file(Target::Volume("w"), &format!("/g{i}"), b"x", &opts(WriteMode::At(max - 1))).unwrap();
+    }
+    assert_eq!(e.stats().unwrap().used_bytes, used + 2 * max);
+}

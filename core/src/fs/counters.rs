@@ -35,12 +35,25 @@ pub(crate) fn bump(tx: &Connection, volume_id: &str, d: Delta, shown: &str) -> R
                 file_count = file_count + ?4, updated_at = ?5
          WHERE id = ?1 RETURNING change_seq, next_ino - ?2, used_bytes, size_limit",
     )?;
-    let (seq, ino, used, limit): (i64, i64, i64, Option<i64>) = stmt
+    let row = stmt
         .query_row(params![volume_id, d.new_inode as i64, d.bytes, d.files, now_ms()], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
-        .optional()?
-        .ok_or_else(|| Error::not_found(format!("volume {volume_id:?} not found")))?;
+        .optional();
+    let (seq, ino, used, limit): (i64, i64, i64, Option<i64>) = match row {
+        Ok(Some(r)) => r,
+        Ok(None) => return Err(Error::not_found(format!("volume {volume_id:?} not found"))),
+        // SQLite turns an integer sum past i64 into a float: the volume would
+        // hold more bytes than it can count (sparse files at the largest size).
+        // The caller's transaction rolls the update back.
+        Err(rusqlite::Error::InvalidColumnType(2, _, rusqlite::types::Type::Real)) => {
+            return Err(Error::quota_exceeded(format!(
+                "writing {shown:?} would bring volume {volume_id} past {} bytes, the most it can count",
+                i64::MAX
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
     if let Some(limit) = limit
         && d.bytes > 0
         && used > limit
