@@ -34,6 +34,13 @@ pub fn error_value(env: sys::napi_env, e: &CoreError) -> sys::napi_value {
     err
 }
 
+/// The code of a failed result conversion: a result napi-rs or Node refused
+/// (`InvalidArg`: a Buffer over Node's limit) is the caller's request,
+/// anything else sandvol's.
+pub fn conversion_code(e: &napi::Error) -> ErrorCode {
+    if e.status == napi::Status::InvalidArg { ErrorCode::InvalidArgument } else { ErrorCode::Internal }
+}
+
 /// An `invalid_argument` core error.
 pub fn invalid(msg: impl Into<String>) -> CoreError {
     CoreError::invalid_argument(msg)

@@ -316,7 +316,7 @@ pub unsafe fn sandbox<'a>(env: sys::napi_env, v: sys::napi_value) -> CoreResult<
 
 /// A result as a JS value (a `Job` becomes its Promise).
 pub fn value<T: ToNapiValue>(env: sys::napi_env, v: T) -> CoreResult<sys::napi_value> {
-    unsafe { T::to_napi_value(env, v) }.map_err(|e| CoreError::internal(e.reason.clone()))
+    unsafe { T::to_napi_value(env, v) }.map_err(|e| CoreError::new(crate::error::conversion_code(&e), e.reason.clone()))
 }
 
 unsafe extern "C" fn read_file(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {

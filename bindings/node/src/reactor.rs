@@ -20,7 +20,7 @@ use crate::task::Start;
 use napi::bindgen_prelude::*;
 use napi::sys;
 use parking_lot::Mutex;
-use sandvol_core::{Error as CoreError, ErrorCode, Result as CoreResult};
+use sandvol_core::{Error as CoreError, Result as CoreResult};
 use std::cell::Cell;
 use std::ffi::{c_int, c_void};
 use std::ptr;
@@ -137,7 +137,7 @@ pub unsafe fn settle<T: ToNapiValue>(env: sys::napi_env, d: sys::napi_deferred, 
 /// `internal`; a JS exception it left (V8's "Invalid string length", say) is
 /// rejected with, given the code.
 unsafe fn conversion_error(env: sys::napi_env, e: napi::Error) -> sys::napi_value {
-    let code = if e.status == napi::Status::InvalidArg { ErrorCode::InvalidArgument } else { ErrorCode::Internal };
+    let code = crate::error::conversion_code(&e);
     match unsafe { crate::fast::take_exception(env) } {
         Some(exc) => {
             unsafe { crate::fast::mark_code(env, exc, code) };
