@@ -254,6 +254,7 @@ impl Partition {
             }
             g.reserved += size;
         }
+        let io = |e: std::io::Error| Error::io(format!("cannot cache block {hash} in {:?}: {e}", self.dir.display())).with_source(e);
         let tmp = self.dir.join(format!(".tmp.{}.{}", std::process::id(), self.tmp_seq.fetch_add(1, Ordering::Relaxed)));
         let written = std::fs::create_dir_all(&self.dir).and_then(|_| {
             let mut f = std::fs::File::create(&tmp)?;
@@ -269,7 +270,7 @@ impl Partition {
         }
         if let Err(e) = written {
             let _ = std::fs::remove_file(&tmp);
-            return Err(Error::io(format!("cannot cache block {hash} in {:?}: {e}", self.dir.display())).with_source(e));
+            return Err(io(e));
         }
         if let Some(m) = g.entries.get(hash).and_then(|e| e.map.clone()) {
             let _ = std::fs::remove_file(&tmp);
@@ -277,7 +278,6 @@ impl Partition {
         }
         self.evict_locked(&mut g, size);
         let path = self.dir.join(hash);
-        let io = |e: std::io::Error| Error::io(format!("cannot cache block {hash} in {:?}: {e}", self.dir.display())).with_source(e);
         if let Err(e) = std::fs::rename(&tmp, &path) {
             let _ = std::fs::remove_file(&tmp);
             return Err(io(e));
